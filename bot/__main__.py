@@ -1,0 +1,177 @@
+"""The composition root: the only place that wires settings, storage, renderer and adapters.
+
+``optout-bot`` (or ``python -m bot``) with no subcommand runs Telegram when a token is set and
+the console chat otherwise, so a fresh checkout always does something useful.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.console import ConsoleTransport, run_console
+from bot.inbox import Inbox
+from bot.outbox import Outbox
+from bot.renderer import Renderer
+from bot.settings import Settings, describe_error
+from bot.storage import Storage
+from conversations import knowledge as knowledge_data
+from conversations.case import Case, Reason
+from conversations.countries import is_country
+from conversations.diagram import mermaid
+from conversations.knowledge import LANGUAGES, Platform
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"optout-bot: invalid configuration\n{describe_error(error)}", file=sys.stderr)
+        return 2
+    command = args.command or ("run" if settings.telegram_token else "console")
+    # In the console the log would interleave with the conversation: quiet unless asked for.
+    quiet = command in ("console", "letter", "diagram") and "log_level" not in settings.model_fields_set
+    logging.basicConfig(
+        level="WARNING" if quiet else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if command == "letter":
+        return _letter(args)
+    if command == "diagram":
+        sys.stdout.write(mermaid())
+        return 0
+    if command == "run":
+        if settings.telegram_token is None:
+            print("optout-bot: OPTOUT_TELEGRAM_TOKEN is not set (try `optout-bot console`)", file=sys.stderr)
+            return 2
+        return _run_telegram(settings)
+    if command == "console":
+        asyncio.run(_console(settings))
+        return 0
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optout-bot",
+        description="Helps people object to Meta using their posts for AI training. "
+        "Without a subcommand: Telegram if OPTOUT_TELEGRAM_TOKEN is set, else the console chat.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (long polling)")
+    sub.add_parser("console", help="the same journey in this terminal, without Telegram")
+    sub.add_parser("diagram", help="print the conversation diagram (Mermaid) for the README")
+    letter = sub.add_parser(
+        "letter",
+        help="print an objection text to stdout",
+        description="Print the objection text for a country, platform and reasons.",
+        epilog="archetypes: " + ", ".join(r.value for r in Reason),
+    )
+    letter.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. DE")
+    letter.add_argument(
+        "--platform", required=True, action="append", choices=[p.value for p in Platform],
+        help="facebook or instagram (repeat for both)",
+    )
+    letter.add_argument(
+        "--reason", action="append", default=[], choices=[r.value for r in Reason],
+        metavar="ARCHETYPE", help="a particular situation (repeatable): %(choices)s",
+    )
+    letter.add_argument("--text", default=None, help="the person's own words")
+    letter.add_argument("--email", required=True, help="the account e-mail address")
+    letter.add_argument("--lang", default="en", choices=list(LANGUAGES))
+    letter.add_argument("--form-text", action="store_true", help="only the text for the form field")
+    return parser
+
+
+def _letter(args: argparse.Namespace) -> int:
+    country = args.country.upper()
+    if not is_country(country):
+        print(f"optout-bot: unknown country code {args.country!r}", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    case = Case.new(0, now).model_copy(
+        update={
+            "country": country,
+            "platforms": tuple(dict.fromkeys(Platform(p) for p in args.platform)),
+            "reasons": tuple(r for r in Reason if r.value in args.reason),
+            "own_words": args.text,
+            "email": args.email,
+            "language": args.lang,
+            "letter_written_at": now,
+        }
+    )
+    letter = Renderer(knowledge_data.load()).letter(case)
+    sys.stdout.write(letter.form_text if args.form_text else letter.full_text)
+    return 0
+
+
+async def _console(settings: Settings) -> None:
+    knowledge = knowledge_data.load()
+    renderer = Renderer(knowledge)
+    storage = await Storage.open(settings.database_path)
+    transport = ConsoleTransport()
+    outbox = Outbox(storage, renderer, transport)
+    inbox = Inbox(storage, renderer, outbox, knowledge)
+    try:
+        await run_console(inbox.handle, outbox, transport, settings.console_chat_id, sys.stdin)
+    finally:
+        await storage.close()
+
+
+def _run_telegram(settings: Settings) -> int:
+    application = build_telegram(settings)
+    log.info("starting Telegram long polling")
+    application.run_polling(allowed_updates=["message", "callback_query"])
+    return 0
+
+
+def build_telegram(settings: Settings, request: Any = None) -> Any:
+    """The Telegram application with storage opened in post_init and closed in post_shutdown.
+
+    ``request`` replaces PTB's HTTP layer (tests answer Bot API calls locally with it).
+    """
+    from bot.telegram_adapter import TelegramTransport, build_application
+
+    assert settings.telegram_token is not None
+    knowledge = knowledge_data.load()
+    renderer = Renderer(knowledge)
+    resources: dict[str, Any] = {}
+
+    async def open_storage() -> Storage:
+        resources["storage"] = await Storage.open(settings.database_path)
+        return resources["storage"]
+
+    def inbox_factory(app: Any, storage: Storage) -> Inbox:
+        outbox = Outbox(storage, renderer, TelegramTransport(app))
+        resources["outbox"] = outbox
+        return Inbox(storage, renderer, outbox, knowledge)
+
+    async def shutdown(app: Any) -> None:
+        if "storage" in resources:
+            await resources["storage"].close()
+
+    return build_application(
+        settings.telegram_token.get_secret_value(),
+        settings.telegram_api_url,
+        renderer,
+        open_storage=open_storage,
+        inbox_factory=inbox_factory,
+        flush_on_start=lambda: resources["outbox"].flush(),
+        post_shutdown=shutdown,
+        request=request,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

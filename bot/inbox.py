@@ -1,0 +1,82 @@
+"""The one path every input takes: event -> load case -> step -> save with outbox -> deliver.
+
+Adapters (Telegram, console, tests) call ``Inbox.handle``; nothing else changes a case. The only
+thing done here before the brain sees an event is reading a typed button label as that button's
+press, so every question can be answered without tapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.outbox import Outbox
+from bot.renderer import Renderer
+from bot.storage import Storage
+from conversations import machine, questions
+from conversations.case import Case
+from conversations.countries import normalize
+from conversations.events import Event, Press, Text
+from conversations.knowledge import Knowledge
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Inbox:
+    def __init__(
+        self,
+        storage: Storage,
+        renderer: Renderer,
+        outbox: Outbox,
+        knowledge: Knowledge,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._storage = storage
+        self._renderer = renderer
+        self._outbox = outbox
+        self._knowledge = knowledge
+        self._clock = clock
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, chat_id: int, event: Event) -> None:
+        async with self._locks[chat_id]:
+            now = self._clock()
+            case = await self._storage.load(chat_id) or Case.new(chat_id, now)
+            event = self._label_as_press(case, event)
+            new_case, effects = machine.step(case, event, now, self._knowledge)
+            await self._storage.commit(new_case, effects)
+            # Steps and event kinds only: never chat ids, answers or typed text.
+            log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
+        await self._outbox.flush(chat_id)
+
+    def _label_as_press(self, case: Case, event: Event) -> Event:
+        """A typed text that equals a button label of the current question is that button."""
+        if not isinstance(event, Text):
+            return event
+        typed = _fold(event.text)
+        if not typed:
+            return event
+        shown = questions.ask(case, self._knowledge)
+        for say in shown:
+            for row in say.buttons:
+                for button in row:
+                    if not button.data:
+                        continue
+                    value = button.data.partition(":")[2]
+                    aliases = {_fold(a) for a in self._renderer.label_aliases(button)} | {_fold(value)}
+                    if typed in aliases:
+                        return Press(data=button.data, client_language=event.client_language)
+        return event
+
+
+def _fold(text: str) -> str:
+    return normalize(text.removeprefix("✅"))

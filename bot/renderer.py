@@ -1,0 +1,181 @@
+"""All prose comes out of here: chat messages and letters, rendered from ``templates/``.
+
+Rules:
+- One strict Jinja environment per language and kind: undefined variables are errors; chat
+  messages (``*.html.j2``) are HTML-escaped for Telegram's HTML parse mode; letters are plain text.
+- Chat sentences are translated with gettext from ``templates/locale/<lang>/LC_MESSAGES/
+  messages.po`` (read at start-up, no compiled files); letters are written per language.
+- What a person typed only ever enters as a context value: it is escaped, never compiled.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from conversations import letter as letter_facts
+from conversations.case import Case
+from conversations.countries import country_name
+from conversations.effects import Button, Say
+from conversations.knowledge import LANGUAGES, Knowledge
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+#: Telegram's CopyTextButton takes at most 256 characters.
+COPY_BUTTON_MAX = 256
+#: Telegram messages hold 4096 characters; above this the text goes only into the document.
+CHAT_TEXT_MAX = 3500
+
+
+@dataclass(frozen=True)
+class RenderedButton:
+    text: str
+    data: str | None = None
+    url: str | None = None
+    copy_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    html: str
+    buttons: tuple[tuple[RenderedButton, ...], ...] = ()
+
+    @property
+    def plain(self) -> str:
+        """The message without markup, for the console and for logs-free tests."""
+        return html_to_text(self.html)
+
+
+@dataclass(frozen=True)
+class Letter:
+    form_text: str  # what goes into the form's free-text field
+    full_text: str  # the complete objection, for the .txt document
+    filename: str
+
+
+def html_to_text(html: str) -> str:
+    import html as html_lib
+
+    text = re.sub(r"<a href=\"([^\"]*)\">([^<]*)</a>", r"\2 (\1)", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html_lib.unescape(text)
+
+
+class Renderer:
+    def __init__(self, knowledge: Knowledge, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.knowledge = knowledge
+        self.templates_dir = templates_dir
+        self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
+        self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
+
+    def _environment(self, language: str, *, html: bool) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(self.templates_dir),
+            undefined=StrictUndefined,
+            autoescape=html,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            extensions=["jinja2.ext.i18n"],
+        )
+        env.install_gettext_translations(self._translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.globals.update(
+            k=self.knowledge,
+            language=language,
+            country_name=lambda code: country_name(code, language),
+            format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=language),
+            format_datetime=lambda d, fmt="medium": format_datetime(d, format=fmt, locale=language),
+            t=lambda translated: translated[language],
+        )
+        env.filters["todate"] = lambda iso: datetime.fromisoformat(iso).date()
+        return env
+
+    def _translations(self, language: str) -> NullTranslations:
+        po = self.templates_dir / "locale" / language / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            return NullTranslations()
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return Translations(fp=buffer)
+
+    # -- chat ------------------------------------------------------------------------------
+
+    def message(self, say: Say, language: str) -> Message:
+        env = self._chat[language]
+        html = env.get_template(f"chat/{say.message}.html.j2").render(**say.context).strip()
+        return Message(html=html, buttons=self.buttons(say.buttons, language))
+
+    def buttons(
+        self, rows: tuple[tuple[Button, ...], ...], language: str
+    ) -> tuple[tuple[RenderedButton, ...], ...]:
+        return tuple(
+            tuple(
+                RenderedButton(text=self.label(b, language), data=b.data, url=b.url) for b in row
+            )
+            for row in rows
+        )
+
+    def label(self, button: Button, language: str) -> str:
+        if button.label == "country":
+            text = country_name(button.arg or "", language)
+        else:
+            key = f"{button.label}.{button.arg}" if button.arg else button.label
+            text = self._labels(language)[key]
+        return f"✅ {text}" if button.selected else text
+
+    def _labels(self, language: str) -> dict[str, str]:
+        return self._label_tables[language]
+
+    @cached_property
+    def _label_tables(self) -> dict[str, dict[str, str]]:
+        tables = {}
+        for lang, env in self._chat.items():
+            module = env.get_template("chat/_labels.j2").make_module()
+            tables[lang] = {key: str(value) for key, value in module.labels.items()}  # type: ignore[attr-defined]
+        return tables
+
+    def label_aliases(self, button: Button) -> set[str]:
+        """Every way a person might type this button's label, in any language."""
+        return {self.label(button.model_copy(update={"selected": False}), lang) for lang in LANGUAGES}
+
+    # -- letters ---------------------------------------------------------------------------
+
+    def letter(self, case: Case) -> Letter:
+        assert case.language is not None
+        form_name, full_name = letter_facts.template_names(case, self.knowledge)
+        context = letter_facts.context(case, self.knowledge)
+        env = self._letters[case.language]
+        form_text = _tidy(env.get_template(form_name).render(**context))
+        full_text = _tidy(env.get_template(full_name).render(form_text=form_text, **context))
+        return Letter(form_text=form_text, full_text=full_text, filename=f"objection-{case.language}.txt")
+
+    def letter_message(self, letter: Letter, language: str) -> Message:
+        """The letter as a chat message: tap-to-copy text, a copy button where it fits."""
+        text = letter.form_text
+        env = self._chat[language]
+        html = env.get_template("chat/letter.html.j2").render(
+            form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX
+        ).strip()
+        buttons: tuple[tuple[RenderedButton, ...], ...] = ()
+        if len(text) <= COPY_BUTTON_MAX:
+            label = self._labels(language)["letter.copy"]
+            buttons = ((RenderedButton(text=label, copy_text=text),),)
+        return Message(html=html, buttons=buttons)
+
+
+def _tidy(text: str) -> str:
+    """Collapse the blank lines that template conditionals leave behind."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -1,0 +1,192 @@
+"""Telegram, through python-telegram-bot: updates become events, rendered messages become calls.
+
+Thin on purpose: no decisions here. Handler order matters: group chats are answered first (and
+nothing else happens there), then private messages and button presses go to the one inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.inbox import Inbox
+from bot.outbox import ChatUnreachable
+from bot.renderer import Message, RenderedButton, Renderer
+from bot.storage import Storage
+from conversations.effects import Button, Say
+from conversations.events import Command, Event, Media, Press, Text
+from conversations.knowledge import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+#: The command menu, in this order. Descriptions come from templates/chat/_labels.j2.
+COMMANDS = ("start", "status", "cancel", "language", "privacy", "delete", "help")
+
+
+class TelegramTransport:
+    """The outbox's way out to Telegram."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self._bot = application.bot
+
+    async def send_message(self, chat_id: int, message: Message) -> None:
+        try:
+            await self._bot.send_message(
+                chat_id, message.html, reply_markup=_keyboard(message.buttons)
+            )
+        except Forbidden as error:
+            raise ChatUnreachable from error
+
+    async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
+        try:
+            await self._bot.send_document(chat_id, InputFile(content, filename=filename))
+        except Forbidden as error:
+            raise ChatUnreachable from error
+
+
+def _keyboard(rows: tuple[tuple[RenderedButton, ...], ...]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
+
+
+def _button(b: RenderedButton) -> InlineKeyboardButton:
+    if b.url:
+        return InlineKeyboardButton(b.text, url=b.url)
+    if b.copy_text:
+        return InlineKeyboardButton(b.text, copy_text=CopyTextButton(b.copy_text))
+    return InlineKeyboardButton(b.text, callback_data=b.data)
+
+
+def event_from(update: Update) -> Event | None:
+    """The brain's view of an update; None for updates that are not for the journey."""
+    language = update.effective_user.language_code if update.effective_user else None
+    if update.callback_query is not None:
+        return Press(data=update.callback_query.data or "", client_language=language)
+    message = update.message
+    if message is None:
+        return None
+    if message.text is None:
+        return Media(client_language=language)
+    text = message.text
+    if text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0]
+        return Command(name=name, args=args.strip(), client_language=language)
+    return Text(text=text, client_language=language)
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    renderer: Renderer,
+    *,
+    open_storage: Callable[[], Awaitable[Storage]],
+    inbox_factory: Callable[[Any, Storage], Inbox],
+    flush_on_start: Callable[[], Awaitable[int]],
+    post_shutdown: Callable[[Any], Awaitable[None]],
+    request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Wire the handlers. Storage opens, and the inbox is made, once the bot exists (post_init)."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    holder: dict[str, Inbox] = {}
+
+    async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or update.effective_message is None:
+            return
+        language = update.effective_user.language_code if update.effective_user else None
+        lang = (language or "en").split("-")[0]
+        lang = lang if lang in LANGUAGES else "en"
+        message = renderer.message(Say(message="group_chat"), lang)
+        await update.effective_message.reply_text(message.html)
+
+    async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = event_from(update)
+        chat = update.effective_chat
+        if event is None or chat is None:
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await holder["inbox"].handle(chat.id, event)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The exception type only: its message could quote what a person typed.
+        log.error("update failed: %s", type(context.error).__name__)
+        if isinstance(context.error, BadRequest) and "not modified" in str(context.error).lower():
+            return
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                message = renderer.message(Say(message="error"), "en")
+                await context.bot.send_message(update.effective_chat.id, message.html)
+            except Exception:  # noqa: BLE001 - nothing more can be done for this update
+                log.error("could not tell the chat about the failure")
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        holder["inbox"] = inbox_factory(app, await open_storage())
+        await set_command_menus(app, renderer)
+        await flush_on_start()  # deliver what a crash left undelivered
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS | filters.ChatType.CHANNEL, on_group)
+    )
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_private)
+    )
+    application.add_handler(CallbackQueryHandler(on_private))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def set_command_menus(
+    app: Application[Any, Any, Any, Any, Any, Any], renderer: Renderer
+) -> None:
+    """One command menu per language, for private chats; English is also the fallback."""
+    for lang in LANGUAGES:
+        commands = [
+            BotCommand(name, renderer.label(Button(label=f"command.{name}"), lang))
+            for name in COMMANDS
+        ]
+        scope = BotCommandScopeAllPrivateChats()
+        await app.bot.set_my_commands(commands, scope=scope, language_code=lang)
+        if lang == "en":
+            await app.bot.set_my_commands(commands, scope=scope)

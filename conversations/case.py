@@ -1,0 +1,84 @@
+"""A case: one person's objection journey, as a plain value.
+
+Rules: steps and reasons are StrEnums with stable values (they are stored in the database);
+a case holds only what the journey needs — country, platforms, the account e-mail, the reason,
+the language and the dates of its milestones — nothing about the person beyond that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from conversations.knowledge import Platform
+
+#: Longest "own words" the bot accepts: long enough for a real paragraph, short enough for the form.
+OWN_WORDS_MAX_CHARS = 1500
+
+
+class Step(StrEnum):
+    """Where a person is in the journey. Values are stored: never rename one."""
+
+    NEW = "new"
+    PLATFORMS = "platforms"
+    LINKED = "linked"
+    COUNTRY = "country"
+    EMAIL = "email"
+    REASONS = "reasons"
+    OWN_WORDS = "own_words"
+    LETTER = "letter"
+    SUBMITTED = "submitted"
+    LANGUAGE = "language"
+    PAUSED = "paused"
+
+
+class Reason(StrEnum):
+    """The guided "particular situation" archetypes. Values are stored: never rename one."""
+
+    CHILDREN = "children"
+    SENSITIVE = "sensitive"
+    CREATIVE = "creative"
+    PUBLIC_ROLE = "public_role"
+    HARASSMENT = "harassment"
+    THIRD_PARTIES = "third_parties"
+    PRIVACY = "privacy"
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chat_id: int
+    step: Step = Step.NEW
+    #: where to go back to after a side question (/language) or a pause (/cancel)
+    resume_step: Step | None = None
+    language: str | None = None
+    platforms: tuple[Platform, ...] = ()
+    #: Facebook and Instagram in one Accounts Center (None: not asked, or not sure)
+    linked_accounts: bool | None = None
+    country: str | None = None
+    email: str | None = None
+    reasons: tuple[Reason, ...] = ()
+    own_words: str | None = None
+    #: True once the person has answered the reason questions at least once
+    reasons_done: bool = False
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    letter_written_at: AwareDatetime | None = None
+    form_submitted_at: AwareDatetime | None = None
+
+    @classmethod
+    def new(cls, chat_id: int, now: datetime) -> Case:
+        return cls(chat_id=chat_id, created_at=now, updated_at=now)
+
+    def answers(self) -> dict[str, object]:
+        """The fields a person has answered, for /status and for tests that nothing was lost."""
+        return {
+            "platforms": self.platforms,
+            "linked_accounts": self.linked_accounts,
+            "country": self.country,
+            "email": self.email,
+            "reasons": self.reasons,
+            "own_words": self.own_words,
+        }

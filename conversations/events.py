@@ -1,0 +1,49 @@
+"""Events: everything that can happen to a case, as plain values.
+
+An adapter (Telegram, console, tests) turns its input into one of these; the brain never sees a
+Telegram object. ``client_language`` is the language the person's app reports, used only until
+the person has a language of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_language: str | None = None
+
+
+class Command(_Event):
+    """A slash command, e.g. ``/start`` (name ``start``) with whatever followed it."""
+
+    kind: Literal["command"] = "command"
+    name: str
+    args: str = ""
+
+
+class Text(_Event):
+    """Typed text that is not a command."""
+
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class Press(_Event):
+    """A button press. ``data`` is ``"<step>:<value>"`` as the brain put it on the button."""
+
+    kind: Literal["press"] = "press"
+    data: str
+
+
+class Media(_Event):
+    """Anything that is not text: a sticker, photo, voice message, file, location…"""
+
+    kind: Literal["media"] = "media"
+
+
+Event = Annotated[Command | Text | Press | Media, Field(discriminator="kind")]

@@ -1,0 +1,40 @@
+"""What goes into a person's objection text: the facts of their case, looked up, as plain values.
+
+The wording lives in ``templates/letters/<lang>/``; this module only decides *which* template
+and hands it the facts, so the command-line ``letter`` and the chat render the very same text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversations.case import Case
+from conversations.knowledge import Knowledge
+
+
+def template_names(case: Case, k: Knowledge) -> tuple[str, str]:
+    """(form text template, full letter template) for the case's language and jurisdiction."""
+    assert case.country is not None and case.language is not None
+    kind = k.jurisdiction_for(case.country).kind.value
+    return f"letters/{case.language}/form_text.txt.j2", f"letters/{case.language}/{kind}.txt.j2"
+
+
+def context(case: Case, k: Knowledge) -> dict[str, Any]:
+    assert case.country is not None
+    j = k.jurisdiction_for(case.country)
+    return {
+        "case": case,
+        "country": case.country,
+        "jurisdiction": j,
+        "law": j.law,
+        "kind": j.kind.value,
+        "platforms": [p.value for p in case.platforms],
+        "forms": {p.value: k.forms[j.forms[p]] for p in case.platforms},
+        "linked_accounts": case.linked_accounts,
+        "reasons": [r.value for r in case.reasons],
+        "own_words": case.own_words,
+        "email": case.email,
+        "date": case.letter_written_at.date() if case.letter_written_at else None,
+        "regulator": k.regulator_for(case.country),
+        "lead_regulator": k.regulators[j.lead_regulator] if j.lead_regulator else None,
+    }

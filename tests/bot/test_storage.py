@@ -1,0 +1,75 @@
+"""Storage on a real SQLite file: migrations, atomic commits, the outbox, erasure."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage import MIGRATIONS, Storage
+from conversations.case import Case, Step
+from conversations.effects import Forget, Say
+from tests.conftest import START
+
+
+async def test_new_database_is_migrated_to_the_latest_version(storage: Storage) -> None:
+    """A fresh file gets every migration and WAL mode."""
+    assert await storage.schema_version() == len(MIGRATIONS)
+
+
+async def test_reopening_does_not_migrate_twice(db_path: Path) -> None:
+    """Opening an existing database keeps its data and version."""
+    store = await Storage.open(db_path)
+    await store.commit(Case.new(7, START).model_copy(update={"step": Step.EMAIL}), [])
+    await store.close()
+    store = await Storage.open(db_path)
+    try:
+        case = await store.load(7)
+        assert case is not None and case.step is Step.EMAIL
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_case_round_trips_as_a_model(storage: Storage) -> None:
+    """What is saved is what is loaded, field for field."""
+    case = Case.new(9, START).model_copy(
+        update={"step": Step.REASONS, "country": "DE", "email": "a@b.example", "language": "de"}
+    )
+    await storage.commit(case, [])
+    assert await storage.load(9) == case
+    assert await storage.load(10) is None
+
+
+async def test_commit_writes_case_and_outbox_together(storage: Storage) -> None:
+    """The new state and its messages land in one transaction, in order."""
+    case = Case.new(3, START).model_copy(update={"step": Step.COUNTRY, "language": "en"})
+    await storage.commit(case, [Say(message="a"), Say(message="b")])
+    pending = await storage.pending(3)
+    assert [p.effect.message for p in pending if isinstance(p.effect, Say)] == ["a", "b"]
+    await storage.delivered(pending[0].id)
+    assert len(await storage.pending(3)) == 1
+
+
+async def test_failed_commit_leaves_nothing_behind(storage: Storage) -> None:
+    """If any part of a commit fails, neither the case nor its messages are saved."""
+
+
+    case = Case.new(4, START)
+    bad = Say(message="x", context={"not json": object()})
+    with pytest.raises(Exception):  # noqa: B017 - any serialisation error will do
+        await storage.commit(case, [Say(message="ok"), bad])
+    assert await storage.load(4) is None
+    assert await storage.pending(4) == []
+
+
+async def test_forget_erases_case_and_outbox(storage: Storage) -> None:
+    """Forget removes every row about the chat and keeps only the goodbye."""
+    case = Case.new(5, START).model_copy(update={"email": "gone@example.org", "language": "en"})
+    await storage.commit(case, [Say(message="queued")])
+    await storage.commit(Case.new(5, START), [Forget(chat_id=5), Say(message="deleted")])
+    assert await storage.load(5) is None
+    assert [p.effect.message for p in await storage.pending(5) if isinstance(p.effect, Say)] == ["deleted"]

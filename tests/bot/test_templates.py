@@ -1,0 +1,146 @@
+"""Every template rendered for every jurisdiction × language × archetype under StrictUndefined."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from bot.renderer import TEMPLATES_DIR, Renderer
+from conversations import machine, questions
+from conversations.case import Case, Reason, Step
+from conversations.effects import Say
+from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from tests.conftest import START
+
+HOSTILE = "<b>x</b> {{ 7*7 }} {% raw %} & \"quoted\" 🦄"
+
+
+def representative_countries(k: Knowledge) -> dict[str, str]:
+    """One country per jurisdiction (and a country the default jurisdiction catches)."""
+    picks = {key: j.countries[0] for key, j in k.jurisdictions.items() if j.countries}
+    listed = {c for j in k.jurisdictions.values() for c in j.countries}
+    default = next(key for key, j in k.jurisdictions.items() if j.default)
+    picks[default] = next(c for c in ("NZ", "ZA", "MX", "AR") if c not in listed)
+    return picks
+
+
+def case_for(country: str, language: str, **extra: object) -> Case:
+    return Case.new(1, START).model_copy(update={
+        "country": country, "language": language, "email": "holder@example.org",
+        "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM), "linked_accounts": True,
+        "reasons": (Reason.CHILDREN,), "own_words": HOSTILE, "reasons_done": True,
+        "letter_written_at": START, "form_submitted_at": START, **extra,
+    })
+
+
+def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
+    """All messages the brain can ask the renderer for, for one country."""
+    says: list[Say] = []
+    for step in Step:
+        for linked in (True, False, None):
+            case = case_for(country, language, step=step, linked_accounts=linked)
+            says += questions.ask(case, k)
+            says += [questions.form_help(case, k), questions.status(case, k)]
+    empty = Case.new(1, START).model_copy(update={"language": language})
+    says += [questions.status(empty, k), questions.country_confirmed(case_for(country, language), k)]
+    says += [Say(message=m) for m in machine.INFO_COMMANDS.values()]
+    says += [Say(message=m) for m in (
+        "welcome", "welcome_back", "deleted", "language_set", "stale_button", "choose_button",
+        "text_expected", "unknown_command", "nothing_to_cancel", "email_invalid", "reasons_hint",
+        "own_words_empty", "own_words_control_chars", "group_chat", "error")]
+    says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
+    says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
+    return says
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_chat_message_renders_for_every_jurisdiction(
+    knowledge: Knowledge, renderer: Renderer, language: str
+) -> None:
+    """No template fails under StrictUndefined, none is empty, and every template is covered."""
+    used: set[str] = set()
+    for country in representative_countries(knowledge).values():
+        for say in every_say(knowledge, country, language):
+            message = renderer.message(say, language)
+            assert message.plain.strip(), say.message
+            shown = message.html.replace(str(escape(HOSTILE)), "")
+            assert "{{" not in shown and "{%" not in shown, say.message
+            used.add(say.message)
+            for row in message.buttons:
+                for button in row:
+                    assert button.text.strip()
+                    assert button.data is None or len(button.data.encode()) <= 64
+    used.add("letter")  # rendered by letter_message, below
+    files = {p.name.removesuffix(".html.j2") for p in (TEMPLATES_DIR / "chat").glob("*.html.j2")}
+    assert files - used == set(), "templates nobody renders"
+
+
+def test_hostile_own_words_are_escaped_in_chat(knowledge: Knowledge, renderer: Renderer) -> None:
+    """A person's words appear HTML-escaped in chat and never as markup or evaluated Jinja."""
+    case = case_for("DE", "en", step=Step.OWN_WORDS)
+    message = renderer.message(questions.ask(case, knowledge)[0], "en")
+    assert str(escape(HOSTILE)) in message.html
+    assert "<b>x</b>" not in message.html and "49" not in message.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_letter_renders_for_every_jurisdiction_and_archetype(
+    knowledge: Knowledge, renderer: Renderer, language: str
+) -> None:
+    """Each kind of letter, with each archetype alone and none, in both platform set-ups."""
+    reason_sets = [(), *((r,) for r in Reason), tuple(Reason)]
+    platform_sets = [(Platform.FACEBOOK,), (Platform.INSTAGRAM,), (Platform.FACEBOOK, Platform.INSTAGRAM)]
+    for key, country in representative_countries(knowledge).items():
+        j = knowledge.jurisdictions[key]
+        for reasons, platforms, words in itertools.product(reason_sets, platform_sets, (None, HOSTILE)):
+            case = case_for(country, language, reasons=reasons, platforms=platforms, own_words=words)
+            letter = renderer.letter(case)
+            assert len(letter.form_text.strip()) >= j.reason.min_chars, (key, reasons)
+            assert "holder@example.org" in letter.full_text
+            if words:
+                assert words in letter.form_text and words in letter.full_text
+            if j.law is not None:
+                assert j.law.right[language] in letter.full_text, key
+            assert "{{" not in letter.full_text.replace(HOSTILE, "")
+
+
+def test_letter_message_offers_a_copy_button_only_when_it_fits(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Telegram's copy button takes 256 characters; longer texts rely on tap-to-copy and the file."""
+    long_letter = renderer.letter(case_for("DE", "en"))
+    assert len(long_letter.form_text) > 256
+    assert renderer.letter_message(long_letter, "en").buttons == ()
+    short = type(long_letter)(form_text="x" * 120, full_text="x", filename="f.txt")
+    (button,), = renderer.letter_message(short, "en").buttons
+    assert button.copy_text == "x" * 120
+
+
+def test_templates_dir_has_letters_for_every_language() -> None:
+    """Each language has the same set of letter templates as English."""
+    english = {p.relative_to(TEMPLATES_DIR / "letters" / "en") for p in (TEMPLATES_DIR / "letters" / "en").rglob("*.j2")}
+    for lang in LANGUAGES:
+        base = TEMPLATES_DIR / "letters" / lang
+        assert {p.relative_to(base) for p in base.rglob("*.j2")} == english, lang
+
+
+def test_every_chat_sentence_is_translated() -> None:
+    """The German catalog has a translation for every sentence the chat templates use."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    method_map = [("chat/**.j2", "jinja2")]
+    options = {"chat/**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
+    used = {msg for _, _, msg, *_ in extract_from_dir(str(TEMPLATES_DIR), method_map, options)}
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        po = Path(TEMPLATES_DIR / "locale" / lang / "LC_MESSAGES" / "messages.po")
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        missing = [m for m in used if not (catalog.get(m) and catalog.get(m).string)]
+        assert missing == [], f"{lang}: {missing[:5]}"
+        assert not list(catalog.check()), f"{lang}: placeholder mismatches"

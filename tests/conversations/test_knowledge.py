@@ -1,0 +1,187 @@
+"""Tests for the knowledge data: the shipped file, and that validation rejects broken data."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pycountry
+import pytest
+from pydantic import ValidationError
+
+from conversations import countries, knowledge
+from conversations.knowledge import Knowledge
+
+EEA = {
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+}  # fmt: skip
+
+_RAW: dict[str, Any] = tomllib.loads(knowledge.KNOWLEDGE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    """A fresh, mutable copy of the parsed knowledge file."""
+    return copy.deepcopy(_RAW)
+
+
+def _assert_rejected(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Knowledge.model_validate(data)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+# -- the shipped file ------------------------------------------------------------------------------
+
+
+def test_shipped_file_loads() -> None:
+    """The knowledge file that ships with the package validates and has the reviewed date."""
+    k = knowledge.load()
+    assert k.reviewed == date(2026, 11, 26)
+    expected = {"eea", "ch", "uk", "br", "jp", "kr", "us", "ca", "au", "in", "rest"}
+    assert set(k.jurisdictions) == expected
+
+
+def test_unmodified_copy_validates(raw: dict[str, Any]) -> None:
+    """The parsed dict used by the rejection tests is valid before it is broken."""
+    assert Knowledge.model_validate(raw) == knowledge.load()
+
+
+def test_every_iso_country_maps_to_exactly_one_jurisdiction() -> None:
+    """Every ISO 3166-1 country is listed in at most one jurisdiction and resolves to one."""
+    k = knowledge.load()
+    default = [key for key, j in k.jurisdictions.items() if j.default]
+    assert len(default) == 1
+    for country in pycountry.countries:
+        code = country.alpha_2
+        listed_in = [key for key, j in k.jurisdictions.items() if code in j.countries]
+        assert len(listed_in) <= 1, (code, listed_in)
+        expected = listed_in[0] if listed_in else default[0]
+        assert k.jurisdiction_key(code) == expected
+
+
+def test_eea_has_30_countries_each_with_its_own_regulator() -> None:
+    """The EEA jurisdiction lists exactly the 30 EEA states, and each has its own authority."""
+    k = knowledge.load()
+    eea = k.jurisdictions["eea"]
+    assert len(eea.countries) == 30
+    assert set(eea.countries) == EEA
+    assert eea.lead_regulator == "ie"
+    for code in eea.countries:
+        assert code in k.country_regulators, code
+        assert k.regulator_for(code) is k.regulators[k.country_regulators[code]]
+    assert k.country_regulators["DE"] == "de_states"
+
+
+def test_country_aliases_are_needed_and_resolve() -> None:
+    """Each alias is unknown to CLDR and ISO alone and resolves to its country with the file."""
+    k = knowledge.load()
+    bare = k.model_copy(update={"country_aliases": {}})
+    assert k.country_aliases
+    for alias, code in k.country_aliases.items():
+        assert countries.resolve(alias, bare).code is None, alias
+        assert countries.resolve(alias, k).code == code, alias
+
+
+def test_every_url_in_the_file_is_https() -> None:
+    """Every string in the file that starts with "http" is an https:// link."""
+    links = [s for s in _strings(_RAW) if s.lower().startswith("http")]
+    assert links, "the walk found no links at all"
+    insecure = [s for s in links if not s.startswith("https://")]
+    assert insecure == []
+
+
+# -- validation rejects broken data ----------------------------------------------------------------
+
+
+def test_missing_field_fails(raw: dict[str, Any]) -> None:
+    """A jurisdiction without its reason rule is rejected."""
+    del raw["jurisdictions"]["eea"]["reason"]
+    _assert_rejected(raw, r"jurisdictions\.eea\.reason\s+Field required")
+
+
+def test_unknown_country_code_fails(raw: dict[str, Any]) -> None:
+    """A country code that is not ISO 3166-1 alpha-2 is rejected."""
+    raw["jurisdictions"]["uk"]["countries"].append("XX")
+    _assert_rejected(raw, "not an ISO 3166-1 alpha-2 code: 'XX'")
+
+
+def test_unknown_country_code_in_country_regulators_fails(raw: dict[str, Any]) -> None:
+    """A country_regulators entry for a code that does not exist is rejected."""
+    raw["country_regulators"]["EU"] = "ie"
+    _assert_rejected(raw, "not an ISO 3166-1 alpha-2 code: 'EU'")
+
+
+def test_non_https_link_fails(raw: dict[str, Any]) -> None:
+    """A form link over plain http is rejected."""
+    raw["forms"]["fb_object_eu_2025"]["url"] = "http://www.facebook.com/help/contact/1"
+    _assert_rejected(raw, "not an https link")
+
+
+def test_non_https_regulator_website_fails(raw: dict[str, Any]) -> None:
+    """A regulator website over plain http is rejected."""
+    raw["regulators"]["ee"]["website"] = "http://www.aki.ee/"
+    _assert_rejected(raw, "not an https link")
+
+
+def test_fact_without_source_fails(raw: dict[str, Any]) -> None:
+    """A fact with an empty source list is rejected."""
+    raw["regulators"]["ie"]["source"] = []
+    _assert_rejected(raw, r"regulators\.ie\.source")
+
+
+def test_unknown_source_key_fails(raw: dict[str, Any]) -> None:
+    """A fact that cites a source key missing from [sources] is rejected."""
+    raw["jurisdictions"]["kr"]["deadline"]["source"] = ["no-such-source"]
+    _assert_rejected(raw, r"jurisdictions\.kr\.deadline: unknown source\(s\) \['no-such-source'\]")
+
+
+def test_missing_german_translation_fails(raw: dict[str, Any]) -> None:
+    """A translated field without its German text is rejected."""
+    del raw["jurisdictions"]["eea"]["law"]["right"]["de"]
+    _assert_rejected(raw, r"missing translation\(s\) \['de'\]")
+
+
+def test_blank_german_translation_fails(raw: dict[str, Any]) -> None:
+    """A translated note whose German text is blank is rejected."""
+    raw["jurisdictions"]["uk"]["notes"][0]["de"] = "   "
+    _assert_rejected(raw, r"missing translation\(s\) \['de'\]")
+
+
+def test_country_in_two_jurisdictions_fails(raw: dict[str, Any]) -> None:
+    """A country listed in two jurisdictions is rejected."""
+    raw["jurisdictions"]["uk"]["countries"].append("DE")
+    _assert_rejected(raw, "DE is in both eea and uk")
+
+
+def test_two_default_jurisdictions_fail(raw: dict[str, Any]) -> None:
+    """Two jurisdictions marked as the default are rejected."""
+    raw["jurisdictions"]["us"]["default"] = True
+    _assert_rejected(raw, "exactly one default jurisdiction needed")
+
+
+def test_unknown_form_key_fails(raw: dict[str, Any]) -> None:
+    """A jurisdiction pointing at a form key that does not exist is rejected."""
+    raw["jurisdictions"]["br"]["forms"]["instagram"] = "ig_object_br"
+    _assert_rejected(raw, "jurisdictions.br: unknown form 'ig_object_br'")
+
+
+def test_unknown_regulator_key_fails(raw: dict[str, Any]) -> None:
+    """A country_regulators entry pointing at a regulator that does not exist is rejected."""
+    raw["country_regulators"]["DE"] = "de_bund"
+    _assert_rejected(raw, "country_regulators.DE: unknown regulator 'de_bund'")

@@ -1,0 +1,277 @@
+"""The transition table and step(): every step, the happy path, and inputs that change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conversations import machine, questions
+from conversations.case import Case, Reason, Step
+from conversations.effects import Forget, Say, SendLetter
+from conversations.events import Command, Event, Media, Press, Text
+from conversations.knowledge import Knowledge, Platform
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def run(case: Case, *events: Event, k: Knowledge) -> tuple[Case, list[object]]:
+    effects: list[object] = []
+    for event in events:
+        case, out = machine.step(case, event, NOW, k)
+        effects.extend(out)
+    return case, effects
+
+
+def messages(effects: list[object]) -> list[str]:
+    return [e.message for e in effects if isinstance(e, Say)]
+
+
+@pytest.fixture
+def fresh() -> Case:
+    return Case.new(42, NOW)
+
+
+def at_letter(k: Knowledge, country: str = "DE") -> Case:
+    case, _ = run(
+        Case.new(42, NOW),
+        Command(name="start"),
+        Press(data="platforms:both"),
+        Press(data="linked:yes"),
+        Text(text=country),
+        Text(text="person@example.org"),
+        Press(data="reasons:children"),
+        Press(data="reasons:done"),
+        Text(text="I am a photographer."),
+        k=k,
+    )
+    return case
+
+
+def test_happy_path_reaches_the_letter_with_every_answer(knowledge: Knowledge) -> None:
+    """The whole journey stores every answer and ends with the letter and the form help."""
+    case, effects = run(
+        Case.new(42, NOW),
+        Command(name="start", client_language="de-DE"),
+        Press(data="platforms:both"),
+        Press(data="linked:no"),
+        Text(text="Österreich"),
+        Text(text=" Person@Example.org "),
+        Press(data="reasons:children"),
+        Press(data="reasons:creative"),
+        Press(data="reasons:done"),
+        Text(text="I am a photographer."),
+        k=knowledge,
+    )
+    assert case.step is Step.LETTER
+    assert case.language == "de"
+    assert case.platforms == (Platform.FACEBOOK, Platform.INSTAGRAM)
+    assert case.linked_accounts is False
+    assert case.country == "AT"
+    assert case.email == "Person@example.org"
+    assert case.reasons == (Reason.CHILDREN, Reason.CREATIVE)
+    assert case.own_words == "I am a photographer."
+    assert case.letter_written_at == NOW
+    assert any(isinstance(e, SendLetter) for e in effects)
+    assert "form_help" in messages(effects)
+
+
+def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
+    knowledge: Knowledge,
+) -> None:
+    """Each (step, trigger) in TABLE is exercised by an input that produces that move."""
+    base = at_letter(knowledge)
+    inputs: dict[tuple[Step, machine.Trigger], tuple[Case, Event]] = {
+        (Step.NEW, machine.Trigger.START): (Case.new(1, NOW), Command(name="start")),
+        (Step.PLATFORMS, machine.Trigger.ONE_PLATFORM): (
+            base.model_copy(update={"step": Step.PLATFORMS}), Press(data="platforms:instagram")),
+        (Step.PLATFORMS, machine.Trigger.BOTH_PLATFORMS): (
+            base.model_copy(update={"step": Step.PLATFORMS}), Press(data="platforms:both")),
+        (Step.LINKED, machine.Trigger.LINKED_ANSWERED): (
+            base.model_copy(update={"step": Step.LINKED}), Press(data="linked:unsure")),
+        (Step.COUNTRY, machine.Trigger.COUNTRY_FOUND): (
+            base.model_copy(update={"step": Step.COUNTRY}), Text(text="france")),
+        (Step.EMAIL, machine.Trigger.EMAIL_VALID): (
+            base.model_copy(update={"step": Step.EMAIL}), Text(text="a@b.example")),
+        (Step.REASONS, machine.Trigger.REASONS_DONE): (
+            base.model_copy(update={"step": Step.REASONS}), Press(data="reasons:done")),
+        (Step.OWN_WORDS, machine.Trigger.WORDS_GIVEN): (
+            base.model_copy(update={"step": Step.OWN_WORDS}), Text(text="my words")),
+        (Step.OWN_WORDS, machine.Trigger.WORDS_SKIPPED): (
+            base.model_copy(update={"step": Step.OWN_WORDS}), Press(data="own_words:skip")),
+        (Step.LETTER, machine.Trigger.EDIT_REASON): (base, Press(data="letter:edit_reason")),
+        (Step.LETTER, machine.Trigger.SUBMITTED): (base, Press(data="letter:submitted")),
+    }
+    table_moves = {(s, t) for s, moves in machine.TABLE.items() for t in moves}
+    assert set(inputs) == table_moves
+    for (source, trigger), (case, event) in inputs.items():
+        new_case, _ = machine.step(case, event, NOW, knowledge)
+        assert new_case.step is machine.TABLE[source][trigger], (source, trigger)
+
+
+VALID_OWN_WORDS = {"<b>bold</b> {{ 7*7 }} {% raw %}", "🦄🔥"}
+HOSTILE: list[Event] = [
+    Text(text="x" * 10_000),
+    Text(text="<b>bold</b> {{ 7*7 }} {% raw %}"),
+    Text(text="\x00\x1b[31m\u202e"),
+    Text(text="🦄🔥"),
+    Media(),
+    Command(name="definitely_not_a_command"),
+    Press(data="platforms:facebook"),  # stale almost everywhere
+    Press(data="nonsense"),
+    Press(data="letter:delete_everything"),
+    Press(data=""),
+]
+
+
+@pytest.mark.parametrize("current", sorted(machine.QUESTION_STEPS | {Step.PAUSED}))
+def test_rejected_input_changes_nothing_and_repeats_the_question(
+    knowledge: Knowledge, current: Step
+) -> None:
+    """At every step, inputs that step cannot take leave the case exactly as it was."""
+    case = at_letter(knowledge).model_copy(update={"step": current, "resume_step": Step.EMAIL})
+    for event in HOSTILE:
+        new_case, effects = machine.step(case, event, NOW, knowledge)
+        if current is Step.OWN_WORDS and isinstance(event, Text) and event.text in VALID_OWN_WORDS:
+            assert new_case.own_words == event.text  # odd, but a legitimate answer there
+            continue
+        if current is Step.PLATFORMS and event == Press(data="platforms:facebook"):
+            continue  # the one place where this old button is a valid answer
+        assert new_case == case, (current, event)
+        expected = [s.message for s in questions.ask(case, knowledge)]
+        assert expected, current
+        assert messages(effects)[-len(expected) :] == expected, (current, event)
+
+
+def test_stale_button_from_an_earlier_question_is_explained(knowledge: Knowledge) -> None:
+    """Pressing an old message's button names the problem and re-asks the current question."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
+    new_case, effects = machine.step(case, Press(data="platforms:facebook"), NOW, knowledge)
+    assert new_case == case
+    assert messages(effects) == ["stale_button", "ask_email"]
+
+
+def test_unknown_country_offers_suggestions_and_keeps_the_answers(knowledge: Knowledge) -> None:
+    """A typo gets close matches; the answers given before stay."""
+    case, _ = run(Case.new(1, NOW), Command(name="start"), Press(data="platforms:facebook"), k=knowledge)
+    new_case, effects = machine.step(case, Text(text="Germny"), NOW, knowledge)
+    assert new_case == case
+    say = effects[0]
+    assert isinstance(say, Say) and say.message == "country_unknown"
+    assert "DE" in say.context["suggestions"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Deutschland", "DE"), ("germany", "DE"), ("DE", "DE"), ("Österreich", "AT"),
+     ("UK", "GB"), ("united kingdom", "GB"), ("Brasil", "BR"), ("USA", "US"), ("schweiz", "CH")],
+)
+def test_country_in_any_supported_form(knowledge: Knowledge, typed: str, code: str) -> None:
+    """Names in English or German, ISO codes and common aliases all find the country."""
+    case = Case.new(1, NOW).model_copy(update={"step": Step.COUNTRY, "language": "en"})
+    new_case, _ = machine.step(case, Text(text=typed), NOW, knowledge)
+    assert new_case.country == code
+    assert new_case.step is Step.EMAIL
+
+
+@pytest.mark.parametrize("bad", ["not an email", "a@", "@b.com", "a b@c.de", "x" * 300 + "@a.de", "a@b"])
+def test_invalid_email_is_refused(knowledge: Knowledge, bad: str) -> None:
+    """Anything that is not an address is refused with a clear message."""
+    case = Case.new(1, NOW).model_copy(update={"step": Step.EMAIL, "language": "en"})
+    new_case, effects = machine.step(case, Text(text=bad), NOW, knowledge)
+    assert new_case == case
+    assert messages(effects) == ["email_invalid", "ask_email"]
+
+
+def test_reason_buttons_toggle_and_keep_a_stable_order(knowledge: Knowledge) -> None:
+    """Tapping a situation twice removes it; the stored order follows the enum."""
+    case = Case.new(1, NOW).model_copy(update={"step": Step.REASONS, "language": "en", "country": "DE"})
+    case, _ = run(case, Press(data="reasons:privacy"), Press(data="reasons:children"), k=knowledge)
+    assert case.reasons == (Reason.CHILDREN, Reason.PRIVACY)
+    case, effects = run(case, Press(data="reasons:privacy"), k=knowledge)
+    assert case.reasons == (Reason.CHILDREN,)
+    assert case.step is Step.REASONS
+    assert messages(effects) == ["ask_reasons"]
+
+
+def test_own_words_too_long_are_refused_without_losing_anything(knowledge: Knowledge) -> None:
+    """Over-long own words get the limit explained; the earlier words stay."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.OWN_WORDS})
+    new_case, effects = machine.step(case, Text(text="y" * 10_000), NOW, knowledge)
+    assert new_case == case
+    assert messages(effects)[0] == "own_words_too_long"
+
+
+def test_own_words_are_stored_exactly_as_typed(knowledge: Knowledge) -> None:
+    """HTML, Jinja syntax and emoji are kept verbatim (escaping is the renderer's job)."""
+    typed = "<b>bold</b> {{ 7*7 }} {% if %} & 🦄"
+    case = at_letter(knowledge).model_copy(update={"step": Step.OWN_WORDS})
+    new_case, _ = machine.step(case, Text(text=typed), NOW, knowledge)
+    assert new_case.own_words == typed
+
+
+def test_cancel_pauses_and_start_resumes_at_the_same_question(knowledge: Knowledge) -> None:
+    """/cancel leaves the question, keeps the answers; /start comes back to it."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
+    paused, effects = machine.step(case, Command(name="cancel"), NOW, knowledge)
+    assert paused.step is Step.PAUSED and paused.resume_step is Step.EMAIL
+    assert paused.answers() == case.answers()
+    resumed, effects = machine.step(paused, Command(name="start"), NOW, knowledge)
+    assert resumed.step is Step.EMAIL and resumed.resume_step is None
+    assert messages(effects) == ["ask_email"]
+
+
+def test_language_switch_returns_to_the_question(knowledge: Knowledge) -> None:
+    """/language asks, the choice is stored, and the journey continues where it was."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.COUNTRY, "language": "en"})
+    asking, _ = machine.step(case, Command(name="language"), NOW, knowledge)
+    assert asking.step is Step.LANGUAGE
+    done, effects = machine.step(asking, Press(data="language:de"), NOW, knowledge)
+    assert done.language == "de" and done.step is Step.COUNTRY
+    assert messages(effects) == ["language_set", "ask_country"]
+
+
+def test_delete_forgets_everything_but_the_language(knowledge: Knowledge) -> None:
+    """/delete emits Forget and leaves an empty case."""
+    case = at_letter(knowledge)
+    new_case, effects = machine.step(case, Command(name="delete"), NOW, knowledge)
+    assert isinstance(effects[0], Forget)
+    assert new_case.step is Step.NEW
+    assert all(not v for v in new_case.answers().values())
+
+
+def test_start_over_clears_answers(knowledge: Knowledge) -> None:
+    """"Start over" from the letter clears every answer and asks for platforms again."""
+    new_case, effects = machine.step(at_letter(knowledge), Press(data="letter:start_over"), NOW, knowledge)
+    assert new_case.step is Step.PLATFORMS
+    assert all(not v for v in new_case.answers().values())
+    assert messages(effects) == ["ask_platforms"]
+
+
+def test_submitted_records_the_milestone(knowledge: Knowledge) -> None:
+    """"I submitted the form" stores the date."""
+    new_case, effects = machine.step(at_letter(knowledge), Press(data="letter:submitted"), NOW, knowledge)
+    assert new_case.form_submitted_at == NOW
+    assert messages(effects) == ["ask_submitted"]
+
+
+def test_info_commands_change_nothing(knowledge: Knowledge) -> None:
+    """/help, /privacy and /status answer without touching the case."""
+    case = at_letter(knowledge)
+    for name, message in [("help", "help"), ("privacy", "privacy"), ("status", "status")]:
+        new_case, effects = machine.step(case, Command(name=name), NOW, knowledge)
+        assert new_case == case
+        assert messages(effects)[0] == message
+
+
+def test_any_first_message_opens_the_conversation(fresh: Case, knowledge: Knowledge) -> None:
+    """A person who says "hi" instead of /start is welcomed just the same."""
+    case, effects = machine.step(fresh, Text(text="hi"), NOW, knowledge)
+    assert case.step is Step.PLATFORMS
+    assert messages(effects) == ["welcome", "ask_platforms"]
+
+
+def test_unsupported_client_language_falls_back_to_english(fresh: Case, knowledge: Knowledge) -> None:
+    """A client language the bot does not speak yet gives English."""
+    case, _ = machine.step(fresh, Command(name="start", client_language="pt-BR"), NOW, knowledge)
+    assert case.language == "en"

@@ -1,0 +1,45 @@
+"""The brain stays pure: no I/O libraries, no clock reads, no prose."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+BRAIN = Path(__file__).resolve().parents[2] / "conversations"
+FORBIDDEN = {"telegram", "aiosqlite", "sqlite3", "jinja2", "aiosmtplib", "smtplib", "asyncio",
+             "httpx", "aiohttp", "requests", "socket", "bot"}
+
+
+def test_conversations_imports_no_io_library() -> None:
+    """No module in conversations/ imports an I/O library, directly."""
+    offenders = []
+    for path in BRAIN.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
+    assert offenders == []
+
+
+def test_importing_the_brain_loads_no_io_library() -> None:
+    """Not even indirectly: a fresh interpreter importing the brain has none of them loaded."""
+    code = (
+        "import sys, conversations.machine, conversations.diagram, conversations.letter;"
+        "conversations.machine.load_knowledge();"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % (FORBIDDEN - {"socket"})
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_conversations_never_reads_the_clock() -> None:
+    """Time comes in as ``now``; no datetime.now(), utcnow(), today() or time.time()."""
+    for path in BRAIN.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for call in ("datetime.now(", "utcnow(", "date.today(", "time.time(", "time.monotonic("):
+            assert call not in text, f"{path.name} reads the clock via {call}"
