@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or ("run" if settings.telegram_token else "console")
     # In the console the log would interleave with the conversation: quiet unless asked for.
-    quiet = command in ("console", "letter", "diagram") and "log_level" not in settings.model_fields_set
+    quiet = (
+        command in ("console", "letter", "diagram") and "log_level" not in settings.model_fields_set
+    )
     logging.basicConfig(
         level="WARNING" if quiet else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -53,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "run":
         if settings.telegram_token is None:
-            print("optout-bot: OPTOUT_TELEGRAM_TOKEN is not set (try `optout-bot console`)", file=sys.stderr)
+            print(
+                "optout-bot: OPTOUT_TELEGRAM_TOKEN is not set (try `optout-bot console`)",
+                file=sys.stderr,
+            )
             return 2
         return _run_telegram(settings)
     if command == "console":
@@ -80,12 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     letter.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. DE")
     letter.add_argument(
-        "--platform", required=True, action="append", choices=[p.value for p in Platform],
+        "--platform",
+        required=True,
+        action="append",
+        choices=[p.value for p in Platform],
         help="facebook or instagram (repeat for both)",
     )
     letter.add_argument(
-        "--reason", action="append", default=[], choices=[r.value for r in Reason],
-        metavar="ARCHETYPE", help="a particular situation (repeatable): %(choices)s",
+        "--reason",
+        action="append",
+        default=[],
+        choices=[r.value for r in Reason],
+        metavar="ARCHETYPE",
+        help="a particular situation (repeatable): %(choices)s",
     )
     letter.add_argument("--text", default=None, help="the person's own words")
     letter.add_argument("--email", required=True, help="the account e-mail address")
@@ -149,8 +161,9 @@ def build_telegram(settings: Settings, request: Any = None) -> Any:
     resources: dict[str, Any] = {}
 
     async def open_storage() -> Storage:
-        resources["storage"] = await Storage.open(settings.database_path)
-        return resources["storage"]
+        storage = await Storage.open(settings.database_path)
+        resources["storage"] = storage
+        return storage
 
     def inbox_factory(app: Any, storage: Storage) -> Inbox:
         outbox = Outbox(storage, renderer, TelegramTransport(app))

@@ -34,7 +34,9 @@ class ConsoleTransport:
         self._out.flush()
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
-        self._out.write(f"\n----- {filename} -----\n{content.decode('utf-8')}----- end of {filename} -----\n")
+        self._out.write(
+            f"\n----- {filename} -----\n{content.decode('utf-8')}----- end of {filename} -----\n"
+        )
         self._out.flush()
 
     def event_for(self, line: str) -> Event:

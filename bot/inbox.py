@@ -72,7 +72,9 @@ class Inbox:
                     if not button.data:
                         continue
                     value = button.data.partition(":")[2]
-                    aliases = {_fold(a) for a in self._renderer.label_aliases(button)} | {_fold(value)}
+                    aliases = {_fold(a) for a in self._renderer.label_aliases(button)} | {
+                        _fold(value)
+                    }
                     if typed in aliases:
                         return Press(data=button.data, client_language=event.client_language)
         return event

@@ -40,7 +40,9 @@ class Outbox:
         """Deliver what is pending (for one chat, or all). Returns how many were delivered."""
         delivered = 0
         blocked: set[int] = set()
-        while items := [i for i in await self._storage.pending(chat_id) if i.chat_id not in blocked]:
+        while items := [
+            i for i in await self._storage.pending(chat_id) if i.chat_id not in blocked
+        ]:
             progressed = False
             for item in items:
                 if item.chat_id in blocked:
@@ -53,10 +55,14 @@ class Outbox:
                     blocked.add(item.chat_id)
                     continue
                 except Exception as error:  # noqa: BLE001 - any transport failure is retried later
-                    log.warning("delivery failed (%s), outbox item %s", type(error).__name__, item.id)
+                    log.warning(
+                        "delivery failed (%s), outbox item %s", type(error).__name__, item.id
+                    )
                     await self._storage.failed(item.id)
                     if item.attempts + 1 >= MAX_ATTEMPTS:
-                        log.error("giving up on outbox item %s after %s attempts", item.id, MAX_ATTEMPTS)
+                        log.error(
+                            "giving up on outbox item %s after %s attempts", item.id, MAX_ATTEMPTS
+                        )
                         await self._storage.delivered(item.id)
                     blocked.add(item.chat_id)
                     continue
@@ -70,7 +76,9 @@ class Outbox:
     async def _deliver(self, item: OutboxItem) -> None:
         effect = item.effect
         if isinstance(effect, Say):
-            await self._transport.send_message(item.chat_id, self._renderer.message(effect, item.language))
+            await self._transport.send_message(
+                item.chat_id, self._renderer.message(effect, item.language)
+            )
         elif isinstance(effect, SendLetter):
             letter = self._renderer.letter(effect.case)
             message = self._renderer.letter_message(letter, item.language)

@@ -10,13 +10,13 @@ Rules:
 
 from __future__ import annotations
 
+import html as html_lib
 import io
-from datetime import datetime
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -64,8 +64,6 @@ class Letter:
 
 
 def html_to_text(html: str) -> str:
-    import html as html_lib
-
     text = re.sub(r"<a href=\"([^\"]*)\">([^<]*)</a>", r"\2 (\1)", html)
     text = re.sub(r"<[^>]+>", "", text)
     return html_lib.unescape(text)
@@ -122,9 +120,7 @@ class Renderer:
         self, rows: tuple[tuple[Button, ...], ...], language: str
     ) -> tuple[tuple[RenderedButton, ...], ...]:
         return tuple(
-            tuple(
-                RenderedButton(text=self.label(b, language), data=b.data, url=b.url) for b in row
-            )
+            tuple(RenderedButton(text=self.label(b, language), data=b.data, url=b.url) for b in row)
             for row in rows
         )
 
@@ -149,7 +145,9 @@ class Renderer:
 
     def label_aliases(self, button: Button) -> set[str]:
         """Every way a person might type this button's label, in any language."""
-        return {self.label(button.model_copy(update={"selected": False}), lang) for lang in LANGUAGES}
+        return {
+            self.label(button.model_copy(update={"selected": False}), lang) for lang in LANGUAGES
+        }
 
     # -- letters ---------------------------------------------------------------------------
 
@@ -160,15 +158,19 @@ class Renderer:
         env = self._letters[case.language]
         form_text = _tidy(env.get_template(form_name).render(**context))
         full_text = _tidy(env.get_template(full_name).render(form_text=form_text, **context))
-        return Letter(form_text=form_text, full_text=full_text, filename=f"objection-{case.language}.txt")
+        return Letter(
+            form_text=form_text, full_text=full_text, filename=f"objection-{case.language}.txt"
+        )
 
     def letter_message(self, letter: Letter, language: str) -> Message:
         """The letter as a chat message: tap-to-copy text, a copy button where it fits."""
         text = letter.form_text
         env = self._chat[language]
-        html = env.get_template("chat/letter.html.j2").render(
-            form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX
-        ).strip()
+        html = (
+            env.get_template("chat/letter.html.j2")
+            .render(form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX)
+            .strip()
+        )
         buttons: tuple[tuple[RenderedButton, ...], ...] = ()
         if len(text) <= COPY_BUTTON_MAX:
             label = self._labels(language)["letter.copy"]

@@ -52,7 +52,9 @@ class Settings(BaseSettings):
             return None
         bot_id, _, secret = value.get_secret_value().partition(":")
         if not bot_id.isdigit() or not secret:
-            raise ValueError("does not look like a bot token (expected '123456:ABC…' from @BotFather)")
+            raise ValueError(
+                "does not look like a bot token (expected '123456:ABC…' from @BotFather)"
+            )
         return value
 
 

@@ -75,7 +75,9 @@ class Storage:
             row = await cursor.fetchone()
         version = row[0] if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            await self._db.executescript(
+                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
+            )
 
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cursor:
@@ -85,7 +87,9 @@ class Storage:
     # -- cases -----------------------------------------------------------------------------
 
     async def load(self, chat_id: int) -> Case | None:
-        async with self._db.execute("SELECT data FROM cases WHERE chat_id = ?", (chat_id,)) as cursor:
+        async with self._db.execute(
+            "SELECT data FROM cases WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
             row = await cursor.fetchone()
         return Case.model_validate_json(row[0]) if row else None
 
@@ -133,7 +137,13 @@ class Storage:
         async with self._db.execute(f"{query} ORDER BY id LIMIT {int(limit)}", params) as cursor:
             rows = await cursor.fetchall()
         return [
-            OutboxItem(id=r[0], chat_id=r[1], language=r[2], effect=_EFFECT.validate_json(r[3]), attempts=r[4])
+            OutboxItem(
+                id=r[0],
+                chat_id=r[1],
+                language=r[2],
+                effect=_EFFECT.validate_json(r[3]),
+                attempts=r[4],
+            )
             for r in rows
         ]
 

@@ -7,7 +7,7 @@ nothing else happens there), then private messages and button presses go to the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -108,7 +108,7 @@ def build_application(
     open_storage: Callable[[], Awaitable[Storage]],
     inbox_factory: Callable[[Any, Storage], Inbox],
     flush_on_start: Callable[[], Awaitable[int]],
-    post_shutdown: Callable[[Any], Awaitable[None]],
+    post_shutdown: Callable[[Any], Coroutine[Any, Any, None]],
     request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Wire the handlers. Storage opens, and the inbox is made, once the bot exists (post_init)."""

@@ -76,7 +76,9 @@ def resolve(text: str, knowledge: Knowledge) -> Resolution:
     index = _index(tuple(sorted(knowledge.country_aliases.items())))
     if key in index:
         return Resolution(index[key])
-    close = difflib.get_close_matches(key, index.keys(), n=MAX_SUGGESTIONS * 3, cutoff=SUGGESTION_CUTOFF)
+    close = difflib.get_close_matches(
+        key, index.keys(), n=MAX_SUGGESTIONS * 3, cutoff=SUGGESTION_CUTOFF
+    )
     suggestions = tuple(dict.fromkeys(index[name] for name in close))[:MAX_SUGGESTIONS]
     return Resolution(None, suggestions)
 

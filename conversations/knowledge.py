@@ -36,7 +36,9 @@ class Kind(StrEnum):
     """What a person in a jurisdiction can actually do, which decides the letter they get."""
 
     OBJECTION = "objection"  # a legal right to object and a Meta form for it (GDPR, UK, CH, BR)
-    CESSATION = "cessation"  # a legal right to ask that processing stop, no confirmed Meta form (JP, KR)
+    CESSATION = (
+        "cessation"  # a legal right to ask that processing stop, no confirmed Meta form (JP, KR)
+    )
     THIRD_PARTY = "third_party"  # no right for own posts; only the third-party-information form
 
 
@@ -160,7 +162,10 @@ class Knowledge(_Strict):
         facts: list[tuple[str, Fact]] = [(f"forms.{k}", v) for k, v in self.forms.items()]
         facts += [(f"regulators.{k}", v) for k, v in self.regulators.items()]
         for key, j in self.jurisdictions.items():
-            facts += [(f"jurisdictions.{key}.reason", j.reason), (f"jurisdictions.{key}.code", j.code)]
+            facts += [
+                (f"jurisdictions.{key}.reason", j.reason),
+                (f"jurisdictions.{key}.code", j.code),
+            ]
             if j.law is not None:
                 facts.append((f"jurisdictions.{key}.law", j.law))
             if j.deadline is not None:

@@ -155,6 +155,8 @@ def _apply(case: Case, trigger: Trigger, now: datetime, k: Knowledge) -> Outcome
         case = case.model_copy(update={"form_submitted_at": now})
     if trigger is Trigger.LANGUAGE_CHOSEN:
         effects.append(Say(message="language_set"))
+        if case.resume_step is None:  # chose a language before anything else: welcome first
+            effects.append(Say(message="welcome"))
     if target in (Step.LANGUAGE, Step.PAUSED):
         case = case.model_copy(update={"resume_step": before})
     elif trigger in (Trigger.RESUME, Trigger.LANGUAGE_CHOSEN):
@@ -183,11 +185,11 @@ def _on_command(case: Case, name: str, now: datetime, k: Knowledge) -> Outcome:
         return fresh, [Forget(chat_id=case.chat_id), Say(message="deleted")]
     if name == "language":
         if case.step is Step.LANGUAGE:
-            return case, questions.ask(case, k)
-        if case.step is Step.PAUSED or case.step is Step.NEW:
-            return case.model_copy(update={"step": Step.LANGUAGE}), questions.ask(
-                case.model_copy(update={"step": Step.LANGUAGE}), k
-            )
+            return case, [*questions.ask(case, k)]
+        if case.step in (Step.PAUSED, Step.NEW):
+            # Keep where a paused person was (or nothing, for a new one): that is where we return.
+            asking = case.model_copy(update={"step": Step.LANGUAGE})
+            return asking, [*questions.ask(asking, k)]
         return _apply(case, Trigger.LANGUAGE, now, k)
     if name == "cancel":
         if case.step not in QUESTION_STEPS:

@@ -14,25 +14,39 @@ from conversations.knowledge import LANGUAGES, Knowledge, Platform
 COUNTRY_BUTTONS_PER_ROW = 3
 
 
-def _press(owner: Step, value: str, label: str, **extra: object) -> Button:
-    return Button(label=label, data=f"{owner.value}:{value}", **extra)  # type: ignore[arg-type]
+def _press(
+    owner: Step, value: str, label: str, *, arg: str | None = None, selected: bool = False
+) -> Button:
+    return Button(label=label, data=f"{owner.value}:{value}", arg=arg, selected=selected)
 
 
 def ask(case: Case, k: Knowledge) -> list[Say]:
     """The question for the case's current step, with its buttons (nothing for a new case)."""
     s = case.step
     if s is Step.PLATFORMS:
-        return [Say(message="ask_platforms", buttons=(
-            (_press(s, Platform.FACEBOOK, "platform.facebook"),
-             _press(s, Platform.INSTAGRAM, "platform.instagram")),
-            (_press(s, "both", "platform.both"),),
-        ))]
+        return [
+            Say(
+                message="ask_platforms",
+                buttons=(
+                    (
+                        _press(s, Platform.FACEBOOK, "platform.facebook"),
+                        _press(s, Platform.INSTAGRAM, "platform.instagram"),
+                    ),
+                    (_press(s, "both", "platform.both"),),
+                ),
+            )
+        ]
     if s is Step.LINKED:
-        return [Say(message="ask_linked", buttons=(
-            (_press(s, "yes", "linked.yes"),),
-            (_press(s, "no", "linked.no"),),
-            (_press(s, "unsure", "linked.unsure"),),
-        ))]
+        return [
+            Say(
+                message="ask_linked",
+                buttons=(
+                    (_press(s, "yes", "linked.yes"),),
+                    (_press(s, "no", "linked.no"),),
+                    (_press(s, "unsure", "linked.unsure"),),
+                ),
+            )
+        ]
     if s is Step.COUNTRY:
         codes = k.common_countries
         rows = tuple(
@@ -47,29 +61,41 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
         toggles = tuple(
             (_press(s, r, f"reason.{r.value}", selected=r in case.reasons),) for r in Reason
         )
-        return [Say(
-            message="ask_reasons",
-            context={"reason_required": required, "selected": [r.value for r in case.reasons]},
-            buttons=(*toggles, (_press(s, "done", "reasons.done"),)),
-        )]
+        return [
+            Say(
+                message="ask_reasons",
+                context={"reason_required": required, "selected": [r.value for r in case.reasons]},
+                buttons=(*toggles, (_press(s, "done", "reasons.done"),)),
+            )
+        ]
     if s is Step.OWN_WORDS:
         keep = ((_press(s, "keep", "own_words.keep"),),) if case.own_words else ()
-        return [Say(
-            message="ask_own_words",
-            context={"own_words": case.own_words, "limit": OWN_WORDS_MAX_CHARS},
-            buttons=(*keep, (_press(s, "skip", "own_words.skip"),)),
-        )]
+        return [
+            Say(
+                message="ask_own_words",
+                context={"own_words": case.own_words, "limit": OWN_WORDS_MAX_CHARS},
+                buttons=(*keep, (_press(s, "skip", "own_words.skip"),)),
+            )
+        ]
     if s is Step.LETTER:
         return [Say(message="ask_letter", buttons=_letter_buttons(case))]
     if s is Step.SUBMITTED:
-        return [Say(message="ask_submitted", buttons=(
-            (_press(s, "show_letter", "letter.show"),),
-            (_press(s, "start_over", "start_over"),),
-        ))]
+        return [
+            Say(
+                message="ask_submitted",
+                buttons=(
+                    (_press(s, "show_letter", "letter.show"),),
+                    (_press(s, "start_over", "start_over"),),
+                ),
+            )
+        ]
     if s is Step.LANGUAGE:
-        return [Say(message="ask_language", buttons=tuple(
-            (_press(s, lang, f"language.{lang}"),) for lang in LANGUAGES
-        ))]
+        return [
+            Say(
+                message="ask_language",
+                buttons=tuple((_press(s, lang, f"language.{lang}"),) for lang in LANGUAGES),
+            )
+        ]
     if s is Step.PAUSED:
         return [Say(message="paused", buttons=((_press(s, "resume", "resume"),),))]
     return []
@@ -89,7 +115,8 @@ def form_help(case: Case, k: Knowledge) -> Say:
     assert case.country is not None
     j = k.jurisdiction_for(case.country)
     links = tuple(
-        (Button(label="form.open", arg=p.value, url=k.forms[j.forms[p]].url),) for p in case.platforms
+        (Button(label="form.open", arg=p.value, url=k.forms[j.forms[p]].url),)
+        for p in case.platforms
     )
     return Say(
         message="form_help",

@@ -38,6 +38,10 @@ class FakeBotAPI(BaseRequest):
         #: method -> exception to raise once, for failure injection
         self.fail_next: dict[str, Exception] = {}
 
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
     async def initialize(self) -> None:
         return None
 
@@ -68,8 +72,12 @@ class FakeBotAPI(BaseRequest):
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {
-                "id": BOT_ID, "is_bot": True, "first_name": "OptOut", "username": "optout_test_bot",
-                "can_join_groups": False, "can_read_all_group_messages": False,
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "OptOut",
+                "username": "optout_test_bot",
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
         if method in ("sendMessage", "sendDocument"):
@@ -82,7 +90,11 @@ class FakeBotAPI(BaseRequest):
             if method == "sendMessage":
                 message["text"] = params["text"]
             else:
-                message["document"] = {"file_id": "f1", "file_unique_id": "u1", "file_name": "x.txt"}
+                message["document"] = {
+                    "file_id": "f1",
+                    "file_unique_id": "u1",
+                    "file_name": "x.txt",
+                }
             return message
         return True
 
@@ -90,7 +102,9 @@ class FakeBotAPI(BaseRequest):
 class TelegramClient:
     """One person in a private chat with the bot."""
 
-    def __init__(self, app: Any, api: FakeBotAPI, chat_id: int = 5550001, language: str = "en") -> None:
+    def __init__(
+        self, app: Any, api: FakeBotAPI, chat_id: int = 5550001, language: str = "en"
+    ) -> None:
         self.app = app
         self.api = api
         self.chat_id = chat_id
@@ -98,7 +112,12 @@ class TelegramClient:
         self._update_ids = itertools.count(1)
 
     def _user(self) -> dict[str, Any]:
-        return {"id": self.chat_id, "is_bot": False, "first_name": "Test", "language_code": self.language}
+        return {
+            "id": self.chat_id,
+            "is_bot": False,
+            "first_name": "Test",
+            "language_code": self.language,
+        }
 
     def _message(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -115,23 +134,35 @@ class TelegramClient:
     async def send(self, text: str) -> None:
         extra: dict[str, Any] = {"text": text}
         if text.startswith("/"):
-            extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        await self._process({"update_id": next(self._update_ids), "message": self._message(**extra)})
+            extra["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        await self._process(
+            {"update_id": next(self._update_ids), "message": self._message(**extra)}
+        )
 
     async def send_raw(self, **message: Any) -> None:
         """A message with arbitrary content: a sticker, a photo, a location…"""
-        await self._process({"update_id": next(self._update_ids), "message": self._message(**message)})
+        await self._process(
+            {"update_id": next(self._update_ids), "message": self._message(**message)}
+        )
 
     async def press(self, data: str) -> None:
-        await self._process({
-            "update_id": next(self._update_ids),
-            "callback_query": {
-                "id": str(next(self._update_ids)), "from": self._user(), "chat_instance": "ci",
-                "data": data,
-                "message": {**self._message(text="(earlier message)"),
-                            "from": {"id": BOT_ID, "is_bot": True, "first_name": "OptOut"}},
-            },
-        })
+        await self._process(
+            {
+                "update_id": next(self._update_ids),
+                "callback_query": {
+                    "id": str(next(self._update_ids)),
+                    "from": self._user(),
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        **self._message(text="(earlier message)"),
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "OptOut"},
+                    },
+                },
+            }
+        )
 
     async def click(self, label: str) -> None:
         """Press the button with this label on the most recent message that has buttons."""
@@ -146,8 +177,12 @@ class TelegramClient:
     # -- reading what the bot said --------------------------------------------------------
 
     def sent(self) -> list[Call]:
-        return [c for c in self.api.calls if c.method in ("sendMessage", "sendDocument")
-                and int(c.params["chat_id"]) == self.chat_id]
+        return [
+            c
+            for c in self.api.calls
+            if c.method in ("sendMessage", "sendDocument")
+            and int(c.params["chat_id"]) == self.chat_id
+        ]
 
     def texts(self) -> list[str]:
         return [c.params["text"] for c in self.sent() if c.method == "sendMessage"]

@@ -24,23 +24,32 @@ def console_env(db: Path) -> dict[str, str]:
 
 def run_console(db: Path, lines: list[str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "console"], input="\n".join(lines) + "\n",
-        capture_output=True, text=True, env=console_env(db), cwd=ROOT, timeout=120, check=True,
+        [sys.executable, "-m", "bot", "console"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=console_env(db),
+        cwd=ROOT,
+        timeout=120,
+        check=True,
     )
     return done.stdout
 
 
 def test_console_journey_with_numbers_and_typed_answers(tmp_path: Path) -> None:
     """Numbered choices and typed answers lead to the letter and the form help."""
-    out = run_console(tmp_path / "c.sqlite3", [
-        "3",  # Both
-        "1",  # linked
-        "Deutschland",
-        "person@example.de",
-        "Children appear in my photos",
-        "done",
-        "I photograph my children.",
-    ])
+    out = run_console(
+        tmp_path / "c.sqlite3",
+        [
+            "3",  # Both
+            "1",  # linked
+            "Deutschland",
+            "person@example.de",
+            "Children appear in my photos",
+            "done",
+            "I photograph my children.",
+        ],
+    )
     assert "[1] Facebook" in out
     assert "Which country do you live in?" in out
     assert "Art. 21(1) GDPR" in out
@@ -67,8 +76,16 @@ ANSWERS = {
     Step.REASONS: "done",
     Step.OWN_WORDS: "Still here after kill -9.",
 }
-ORDER = [Step.NEW, Step.PLATFORMS, Step.LINKED, Step.COUNTRY, Step.EMAIL, Step.REASONS,
-         Step.OWN_WORDS, Step.LETTER]
+ORDER = [
+    Step.NEW,
+    Step.PLATFORMS,
+    Step.LINKED,
+    Step.COUNTRY,
+    Step.EMAIL,
+    Step.REASONS,
+    Step.OWN_WORDS,
+    Step.LETTER,
+]
 
 
 async def stored(db: Path) -> tuple[Step, dict[str, object]]:
@@ -81,7 +98,7 @@ async def stored(db: Path) -> tuple[Step, dict[str, object]]:
 
 
 async def test_kill_9_at_random_points_loses_no_answer(tmp_path: Path) -> None:
-    """SIGKILL at random moments: every stored answer survives and the journey goes on from there."""
+    """SIGKILL at random moments: every stored answer survives and the journey goes on."""
     db = tmp_path / "k.sqlite3"
     rng = random.Random(20261126)
     step, answers = Step.NEW, {}
@@ -90,9 +107,15 @@ async def test_kill_9_at_random_points_loses_no_answer(tmp_path: Path) -> None:
         if step is Step.LETTER:
             break
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "console", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            env=console_env(db), cwd=ROOT,
+            sys.executable,
+            "-m",
+            "bot",
+            "console",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=console_env(db),
+            cwd=ROOT,
         )
         assert proc.stdin is not None
         if step in ANSWERS:

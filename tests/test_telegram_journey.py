@@ -96,7 +96,9 @@ async def test_typing_a_button_label_works_like_tapping_it(db_path: Path) -> Non
         await stop_app(app)
 
 
-async def test_hostile_words_arrive_escaped_in_chat_and_verbatim_in_the_letter(db_path: Path) -> None:
+async def test_hostile_words_arrive_escaped_in_chat_and_verbatim_in_the_letter(
+    db_path: Path,
+) -> None:
     """HTML and Jinja syntax are shown as typed: escaped in the message, exact in the document."""
     api = FakeBotAPI()
     app = await start_app(db_path, api)
@@ -121,8 +123,17 @@ async def test_stickers_unknown_commands_and_stale_buttons_get_answers(db_path: 
         await client.send("/start")
         await client.click("Facebook")
         await client.send("Spain")
-        await client.send_raw(sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
-                                       "width": 1, "height": 1, "is_animated": False, "is_video": False})
+        await client.send_raw(
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+        )
         assert "only read text" in client.texts()[-2]
         await client.send("/frobnicate")
         assert "don't know that command" in client.texts()[-2]
@@ -145,8 +156,11 @@ async def test_group_chats_get_a_polite_pointer_and_nothing_is_stored(db_path: P
     app = await start_app(db_path, api)
     client = TelegramClient(app, api, chat_id=-100123)
     try:
-        await client.send_raw(text="/start", chat={"id": -100123, "type": "group", "title": "G"},
-                              entities=[{"type": "bot_command", "offset": 0, "length": 6}])
+        await client.send_raw(
+            text="/start",
+            chat={"id": -100123, "type": "group", "title": "G"},
+            entities=[{"type": "bot_command", "offset": 0, "length": 6}],
+        )
         assert "private chat" in client.last_text()
         assert await stored_step(db_path, -100123) is None
     finally:
@@ -181,11 +195,21 @@ async def test_command_menus_are_set_per_language(db_path: Path) -> None:
     api = FakeBotAPI()
     app = await start_app(db_path, api)
     await stop_app(app)
-    menus = {c.params.get("language_code"): c.params["commands"] for c in api.calls
-             if c.method == "setMyCommands"}
+    menus = {
+        c.params.get("language_code"): c.params["commands"]
+        for c in api.calls
+        if c.method == "setMyCommands"
+    }
     assert set(menus) == {"en", "de", None}
-    assert [c["command"] for c in menus["de"]] == ["start", "status", "cancel", "language",
-                                                   "privacy", "delete", "help"]
+    assert [c["command"] for c in menus["de"]] == [
+        "start",
+        "status",
+        "cancel",
+        "language",
+        "privacy",
+        "delete",
+        "help",
+    ]
     assert menus["de"] != menus["en"]
 
 

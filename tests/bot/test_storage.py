@@ -57,7 +57,6 @@ async def test_commit_writes_case_and_outbox_together(storage: Storage) -> None:
 async def test_failed_commit_leaves_nothing_behind(storage: Storage) -> None:
     """If any part of a commit fails, neither the case nor its messages are saved."""
 
-
     case = Case.new(4, START)
     bad = Say(message="x", context={"not json": object()})
     with pytest.raises(Exception):  # noqa: B017 - any serialisation error will do
@@ -72,4 +71,6 @@ async def test_forget_erases_case_and_outbox(storage: Storage) -> None:
     await storage.commit(case, [Say(message="queued")])
     await storage.commit(Case.new(5, START), [Forget(chat_id=5), Say(message="deleted")])
     assert await storage.load(5) is None
-    assert [p.effect.message for p in await storage.pending(5) if isinstance(p.effect, Say)] == ["deleted"]
+    assert [p.effect.message for p in await storage.pending(5) if isinstance(p.effect, Say)] == [
+        "deleted"
+    ]

@@ -15,7 +15,7 @@ from conversations.effects import Say
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from tests.conftest import START
 
-HOSTILE = "<b>x</b> {{ 7*7 }} {% raw %} & \"quoted\" 🦄"
+HOSTILE = '<b>x</b> {{ 7*7 }} {% raw %} & "quoted" 🦄'
 
 
 def representative_countries(k: Knowledge) -> dict[str, str]:
@@ -28,12 +28,21 @@ def representative_countries(k: Knowledge) -> dict[str, str]:
 
 
 def case_for(country: str, language: str, **extra: object) -> Case:
-    return Case.new(1, START).model_copy(update={
-        "country": country, "language": language, "email": "holder@example.org",
-        "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM), "linked_accounts": True,
-        "reasons": (Reason.CHILDREN,), "own_words": HOSTILE, "reasons_done": True,
-        "letter_written_at": START, "form_submitted_at": START, **extra,
-    })
+    return Case.new(1, START).model_copy(
+        update={
+            "country": country,
+            "language": language,
+            "email": "holder@example.org",
+            "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM),
+            "linked_accounts": True,
+            "reasons": (Reason.CHILDREN,),
+            "own_words": HOSTILE,
+            "reasons_done": True,
+            "letter_written_at": START,
+            "form_submitted_at": START,
+            **extra,
+        }
+    )
 
 
 def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
@@ -45,12 +54,31 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             says += questions.ask(case, k)
             says += [questions.form_help(case, k), questions.status(case, k)]
     empty = Case.new(1, START).model_copy(update={"language": language})
-    says += [questions.status(empty, k), questions.country_confirmed(case_for(country, language), k)]
+    says += [
+        questions.status(empty, k),
+        questions.country_confirmed(case_for(country, language), k),
+    ]
     says += [Say(message=m) for m in machine.INFO_COMMANDS.values()]
-    says += [Say(message=m) for m in (
-        "welcome", "welcome_back", "deleted", "language_set", "stale_button", "choose_button",
-        "text_expected", "unknown_command", "nothing_to_cancel", "email_invalid", "reasons_hint",
-        "own_words_empty", "own_words_control_chars", "group_chat", "error")]
+    says += [
+        Say(message=m)
+        for m in (
+            "welcome",
+            "welcome_back",
+            "deleted",
+            "language_set",
+            "stale_button",
+            "choose_button",
+            "text_expected",
+            "unknown_command",
+            "nothing_to_cancel",
+            "email_invalid",
+            "reasons_hint",
+            "own_words_empty",
+            "own_words_control_chars",
+            "group_chat",
+            "error",
+        )
+    ]
     says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
     says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
     return says
@@ -66,6 +94,7 @@ def test_every_chat_message_renders_for_every_jurisdiction(
         for say in every_say(knowledge, country, language):
             message = renderer.message(say, language)
             assert message.plain.strip(), say.message
+            assert len(message.plain) <= 4096, (say.message, len(message.plain))
             shown = message.html.replace(str(escape(HOSTILE)), "")
             assert "{{" not in shown and "{%" not in shown, say.message
             used.add(say.message)
@@ -92,36 +121,51 @@ def test_every_letter_renders_for_every_jurisdiction_and_archetype(
 ) -> None:
     """Each kind of letter, with each archetype alone and none, in both platform set-ups."""
     reason_sets = [(), *((r,) for r in Reason), tuple(Reason)]
-    platform_sets = [(Platform.FACEBOOK,), (Platform.INSTAGRAM,), (Platform.FACEBOOK, Platform.INSTAGRAM)]
+    platform_sets = [
+        (Platform.FACEBOOK,),
+        (Platform.INSTAGRAM,),
+        (Platform.FACEBOOK, Platform.INSTAGRAM),
+    ]
     for key, country in representative_countries(knowledge).items():
         j = knowledge.jurisdictions[key]
-        for reasons, platforms, words in itertools.product(reason_sets, platform_sets, (None, HOSTILE)):
-            case = case_for(country, language, reasons=reasons, platforms=platforms, own_words=words)
+        for reasons, platforms, words in itertools.product(
+            reason_sets, platform_sets, (None, HOSTILE)
+        ):
+            case = case_for(
+                country, language, reasons=reasons, platforms=platforms, own_words=words
+            )
             letter = renderer.letter(case)
             assert len(letter.form_text.strip()) >= j.reason.min_chars, (key, reasons)
             assert "holder@example.org" in letter.full_text
             if words:
                 assert words in letter.form_text and words in letter.full_text
-            if j.law is not None:
-                assert j.law.right[language] in letter.full_text, key
+            if j.law is not None and j.kind != "third_party":
+                assert j.law.right[language] in letter.full_text, key  # the right it rests on
+            elif j.law is not None:
+                assert j.law.name[language] in letter.full_text, key  # no right claimed, law named
             assert "{{" not in letter.full_text.replace(HOSTILE, "")
+            if "Herren,\n\n" in letter.full_text:  # German: after "Sehr geehrte …," go on lowercase
+                assert letter.full_text.split("Herren,\n\n", 1)[1][0].islower()
 
 
 def test_letter_message_offers_a_copy_button_only_when_it_fits(
     knowledge: Knowledge, renderer: Renderer
 ) -> None:
-    """Telegram's copy button takes 256 characters; longer texts rely on tap-to-copy and the file."""
+    """The copy button takes 256 characters; longer texts rely on tap-to-copy and the file."""
     long_letter = renderer.letter(case_for("DE", "en"))
     assert len(long_letter.form_text) > 256
     assert renderer.letter_message(long_letter, "en").buttons == ()
     short = type(long_letter)(form_text="x" * 120, full_text="x", filename="f.txt")
-    (button,), = renderer.letter_message(short, "en").buttons
+    ((button,),) = renderer.letter_message(short, "en").buttons
     assert button.copy_text == "x" * 120
 
 
 def test_templates_dir_has_letters_for_every_language() -> None:
     """Each language has the same set of letter templates as English."""
-    english = {p.relative_to(TEMPLATES_DIR / "letters" / "en") for p in (TEMPLATES_DIR / "letters" / "en").rglob("*.j2")}
+    english = {
+        p.relative_to(TEMPLATES_DIR / "letters" / "en")
+        for p in (TEMPLATES_DIR / "letters" / "en").rglob("*.j2")
+    }
     for lang in LANGUAGES:
         base = TEMPLATES_DIR / "letters" / lang
         assert {p.relative_to(base) for p in base.rglob("*.j2")} == english, lang
@@ -133,7 +177,13 @@ def test_every_chat_sentence_is_translated() -> None:
     from babel.messages.pofile import read_po
 
     method_map = [("chat/**.j2", "jinja2")]
-    options = {"chat/**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
+    options = {
+        "chat/**.j2": {
+            "extensions": "jinja2.ext.i18n",
+            "trim_blocks": "true",
+            "lstrip_blocks": "true",
+        }
+    }
     used = {msg for _, _, msg, *_ in extract_from_dir(str(TEMPLATES_DIR), method_map, options)}
     for lang in LANGUAGES:
         if lang == "en":

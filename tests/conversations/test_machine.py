@@ -84,21 +84,37 @@ def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
     inputs: dict[tuple[Step, machine.Trigger], tuple[Case, Event]] = {
         (Step.NEW, machine.Trigger.START): (Case.new(1, NOW), Command(name="start")),
         (Step.PLATFORMS, machine.Trigger.ONE_PLATFORM): (
-            base.model_copy(update={"step": Step.PLATFORMS}), Press(data="platforms:instagram")),
+            base.model_copy(update={"step": Step.PLATFORMS}),
+            Press(data="platforms:instagram"),
+        ),
         (Step.PLATFORMS, machine.Trigger.BOTH_PLATFORMS): (
-            base.model_copy(update={"step": Step.PLATFORMS}), Press(data="platforms:both")),
+            base.model_copy(update={"step": Step.PLATFORMS}),
+            Press(data="platforms:both"),
+        ),
         (Step.LINKED, machine.Trigger.LINKED_ANSWERED): (
-            base.model_copy(update={"step": Step.LINKED}), Press(data="linked:unsure")),
+            base.model_copy(update={"step": Step.LINKED}),
+            Press(data="linked:unsure"),
+        ),
         (Step.COUNTRY, machine.Trigger.COUNTRY_FOUND): (
-            base.model_copy(update={"step": Step.COUNTRY}), Text(text="france")),
+            base.model_copy(update={"step": Step.COUNTRY}),
+            Text(text="france"),
+        ),
         (Step.EMAIL, machine.Trigger.EMAIL_VALID): (
-            base.model_copy(update={"step": Step.EMAIL}), Text(text="a@b.example")),
+            base.model_copy(update={"step": Step.EMAIL}),
+            Text(text="a@b.example"),
+        ),
         (Step.REASONS, machine.Trigger.REASONS_DONE): (
-            base.model_copy(update={"step": Step.REASONS}), Press(data="reasons:done")),
+            base.model_copy(update={"step": Step.REASONS}),
+            Press(data="reasons:done"),
+        ),
         (Step.OWN_WORDS, machine.Trigger.WORDS_GIVEN): (
-            base.model_copy(update={"step": Step.OWN_WORDS}), Text(text="my words")),
+            base.model_copy(update={"step": Step.OWN_WORDS}),
+            Text(text="my words"),
+        ),
         (Step.OWN_WORDS, machine.Trigger.WORDS_SKIPPED): (
-            base.model_copy(update={"step": Step.OWN_WORDS}), Press(data="own_words:skip")),
+            base.model_copy(update={"step": Step.OWN_WORDS}),
+            Press(data="own_words:skip"),
+        ),
         (Step.LETTER, machine.Trigger.EDIT_REASON): (base, Press(data="letter:edit_reason")),
         (Step.LETTER, machine.Trigger.SUBMITTED): (base, Press(data="letter:submitted")),
     }
@@ -153,7 +169,9 @@ def test_stale_button_from_an_earlier_question_is_explained(knowledge: Knowledge
 
 def test_unknown_country_offers_suggestions_and_keeps_the_answers(knowledge: Knowledge) -> None:
     """A typo gets close matches; the answers given before stay."""
-    case, _ = run(Case.new(1, NOW), Command(name="start"), Press(data="platforms:facebook"), k=knowledge)
+    case, _ = run(
+        Case.new(1, NOW), Command(name="start"), Press(data="platforms:facebook"), k=knowledge
+    )
     new_case, effects = machine.step(case, Text(text="Germny"), NOW, knowledge)
     assert new_case == case
     say = effects[0]
@@ -163,8 +181,17 @@ def test_unknown_country_offers_suggestions_and_keeps_the_answers(knowledge: Kno
 
 @pytest.mark.parametrize(
     ("typed", "code"),
-    [("Deutschland", "DE"), ("germany", "DE"), ("DE", "DE"), ("Österreich", "AT"),
-     ("UK", "GB"), ("united kingdom", "GB"), ("Brasil", "BR"), ("USA", "US"), ("schweiz", "CH")],
+    [
+        ("Deutschland", "DE"),
+        ("germany", "DE"),
+        ("DE", "DE"),
+        ("Österreich", "AT"),
+        ("UK", "GB"),
+        ("united kingdom", "GB"),
+        ("Brasil", "BR"),
+        ("USA", "US"),
+        ("schweiz", "CH"),
+    ],
 )
 def test_country_in_any_supported_form(knowledge: Knowledge, typed: str, code: str) -> None:
     """Names in English or German, ISO codes and common aliases all find the country."""
@@ -174,7 +201,9 @@ def test_country_in_any_supported_form(knowledge: Knowledge, typed: str, code: s
     assert new_case.step is Step.EMAIL
 
 
-@pytest.mark.parametrize("bad", ["not an email", "a@", "@b.com", "a b@c.de", "x" * 300 + "@a.de", "a@b"])
+@pytest.mark.parametrize(
+    "bad", ["not an email", "a@", "@b.com", "a b@c.de", "x" * 300 + "@a.de", "a@b"]
+)
 def test_invalid_email_is_refused(knowledge: Knowledge, bad: str) -> None:
     """Anything that is not an address is refused with a clear message."""
     case = Case.new(1, NOW).model_copy(update={"step": Step.EMAIL, "language": "en"})
@@ -185,7 +214,9 @@ def test_invalid_email_is_refused(knowledge: Knowledge, bad: str) -> None:
 
 def test_reason_buttons_toggle_and_keep_a_stable_order(knowledge: Knowledge) -> None:
     """Tapping a situation twice removes it; the stored order follows the enum."""
-    case = Case.new(1, NOW).model_copy(update={"step": Step.REASONS, "language": "en", "country": "DE"})
+    case = Case.new(1, NOW).model_copy(
+        update={"step": Step.REASONS, "language": "en", "country": "DE"}
+    )
     case, _ = run(case, Press(data="reasons:privacy"), Press(data="reasons:children"), k=knowledge)
     assert case.reasons == (Reason.CHILDREN, Reason.PRIVACY)
     case, effects = run(case, Press(data="reasons:privacy"), k=knowledge)
@@ -241,16 +272,20 @@ def test_delete_forgets_everything_but_the_language(knowledge: Knowledge) -> Non
 
 
 def test_start_over_clears_answers(knowledge: Knowledge) -> None:
-    """"Start over" from the letter clears every answer and asks for platforms again."""
-    new_case, effects = machine.step(at_letter(knowledge), Press(data="letter:start_over"), NOW, knowledge)
+    """ "Start over" from the letter clears every answer and asks for platforms again."""
+    new_case, effects = machine.step(
+        at_letter(knowledge), Press(data="letter:start_over"), NOW, knowledge
+    )
     assert new_case.step is Step.PLATFORMS
     assert all(not v for v in new_case.answers().values())
     assert messages(effects) == ["ask_platforms"]
 
 
 def test_submitted_records_the_milestone(knowledge: Knowledge) -> None:
-    """"I submitted the form" stores the date."""
-    new_case, effects = machine.step(at_letter(knowledge), Press(data="letter:submitted"), NOW, knowledge)
+    """ "I submitted the form" stores the date."""
+    new_case, effects = machine.step(
+        at_letter(knowledge), Press(data="letter:submitted"), NOW, knowledge
+    )
     assert new_case.form_submitted_at == NOW
     assert messages(effects) == ["ask_submitted"]
 
@@ -271,7 +306,30 @@ def test_any_first_message_opens_the_conversation(fresh: Case, knowledge: Knowle
     assert messages(effects) == ["welcome", "ask_platforms"]
 
 
-def test_unsupported_client_language_falls_back_to_english(fresh: Case, knowledge: Knowledge) -> None:
+def test_unsupported_client_language_falls_back_to_english(
+    fresh: Case, knowledge: Knowledge
+) -> None:
     """A client language the bot does not speak yet gives English."""
     case, _ = machine.step(fresh, Command(name="start", client_language="pt-BR"), NOW, knowledge)
     assert case.language == "en"
+
+
+def test_language_first_then_welcome(fresh: Case, knowledge: Knowledge) -> None:
+    """A new person who starts with /language gets the welcome after choosing."""
+    asking, _ = machine.step(fresh, Command(name="language"), NOW, knowledge)
+    case, effects = machine.step(asking, Press(data="language:de"), NOW, knowledge)
+    assert case.language == "de" and case.step is Step.PLATFORMS
+    assert messages(effects) == ["language_set", "welcome", "ask_platforms"]
+
+
+def test_language_while_paused_returns_to_the_paused_question(knowledge: Knowledge) -> None:
+    """Pausing, then changing language, brings the person back to the question they left."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
+    case, _ = run(
+        case,
+        Command(name="cancel"),
+        Command(name="language"),
+        Press(data="language:en"),
+        k=knowledge,
+    )
+    assert case.step is Step.EMAIL and case.resume_step is None

@@ -8,8 +8,20 @@ import sys
 from pathlib import Path
 
 BRAIN = Path(__file__).resolve().parents[2] / "conversations"
-FORBIDDEN = {"telegram", "aiosqlite", "sqlite3", "jinja2", "aiosmtplib", "smtplib", "asyncio",
-             "httpx", "aiohttp", "requests", "socket", "bot"}
+FORBIDDEN = {
+    "telegram",
+    "aiosqlite",
+    "sqlite3",
+    "jinja2",
+    "aiosmtplib",
+    "smtplib",
+    "asyncio",
+    "httpx",
+    "aiohttp",
+    "requests",
+    "socket",
+    "bot",
+}
 
 
 def test_conversations_imports_no_io_library() -> None:
