@@ -12,7 +12,8 @@ Rules of this module:
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from calendar import monthrange
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -109,8 +110,33 @@ class Regulator(Fact):
     website: HttpsUrl | None = None  # None where no official site is confirmed
     complaint_url: HttpsUrl | None = None
     complaint_email: str | None = None
-    complaint_language: str | None = None  # ISO 639-1
+    complaint_language: str | None = None  # ISO 639-1: the language a complaint must be in
+    postal_address: list[str] = []
+    anonymous_complaints: bool | None = None  # False: refuses anonymous complaints
+    contact_controller_first: bool | None = None  # True: expects you to ask the company first
+    gdpr_authority: bool = False  # an Art. 77 complaint can be lodged here
     note: Translated | None = None  # e.g. "complaints by e-mail need a qualified e-signature"
+
+
+class MetaContact(Fact):
+    """Where a follow-up to Meta goes: its current privacy channel and postal address."""
+
+    controller: str
+    privacy_url: HttpsUrl
+    legacy_dpo_url: HttpsUrl | None = None
+    postal_address: list[str]
+
+
+class Schedule(_Strict):
+    """Product timing (not law): how the bot keeps time with a person. Data, not code."""
+
+    countdown_tick_minutes: int = Field(gt=0)  # how often the countdown message is updated
+    countdown_final_minutes: int = Field(gt=0)  # ... and every minute in this final stretch
+    code_reminders_minutes: list[int]  # "N minutes left" notices
+    checkin_after_hours: list[int]  # check-ins after the code was entered, before the deadline
+    quiet_from_hour: int = Field(ge=0, le=23)  # no check-ins from this local hour ...
+    quiet_until_hour: int = Field(ge=0, le=23)  # ... until this one
+    proof_max_chars: int = Field(gt=0)
 
 
 class CodeStep(Fact):
@@ -121,8 +147,32 @@ class CodeStep(Fact):
 
 
 class Deadline(Fact):
-    days: int = Field(gt=0)
+    """A period set by law: in days, or in calendar months ("one month", Art. 12(3) GDPR)."""
+
+    days: int | None = Field(default=None, gt=0)
+    months: int | None = Field(default=None, gt=0)
     extension_days: int | None = Field(default=None, ge=0)
+    extension_months: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Deadline:
+        if (self.days is None) == (self.months is None):
+            raise ValueError("a deadline needs exactly one of days or months")
+        return self
+
+    def ends(self, start: datetime) -> datetime:
+        """When the period that starts at ``start`` ends (months as calendar months)."""
+        if self.days is not None:
+            return start + timedelta(days=self.days)
+        assert self.months is not None
+        return add_months(start, self.months)
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """Same day ``months`` later; the month's last day where that day does not exist."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
 
 
 class ReasonRule(Fact):
@@ -140,7 +190,8 @@ class Jurisdiction(_Strict):
     fallback_forms: list[str] = []  # privacy-centre pages that survive form-ID changes
     reason: ReasonRule
     code: CodeStep
-    deadline: Deadline | None = None
+    deadline: Deadline | None = None  # for Meta's answer
+    authority_report: Deadline | None = None  # for the authority's report on a complaint
     regulator: str | None = None  # key into [regulators]: the default for these countries
     lead_regulator: str | None = None  # Meta's lead authority where one-stop-shop applies
     notes: list[Translated] = []  # honest caveats, in every language
@@ -156,6 +207,10 @@ class Knowledge(_Strict):
     country_aliases: dict[str, CountryCode]  # names CLDR and ISO do not know: "uk", "holland"
     common_countries: list[CountryCode]  # offered as buttons
     meta_sender_domains: list[str]
+    meta_contact: MetaContact
+    schedule: Schedule
+    #: ISO 3166-2 subdivision -> regulator, where the competent authority depends on it (DE)
+    subdivision_regulators: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Knowledge:
@@ -168,21 +223,29 @@ class Knowledge(_Strict):
             ]
             if j.law is not None:
                 facts.append((f"jurisdictions.{key}.law", j.law))
-            if j.deadline is not None:
-                facts.append((f"jurisdictions.{key}.deadline", j.deadline))
+            for name, period in (
+                ("deadline", j.deadline),
+                ("authority_report", j.authority_report),
+            ):
+                if period is not None:
+                    facts.append((f"jurisdictions.{key}.{name}", period))
             for form in [*j.forms.values(), *j.fallback_forms]:
                 if form not in self.forms:
                     raise ValueError(f"jurisdictions.{key}: unknown form {form!r}")
             for reg in filter(None, [j.regulator, j.lead_regulator]):
                 if reg not in self.regulators:
                     raise ValueError(f"jurisdictions.{key}: unknown regulator {reg!r}")
+        facts.append(("meta_contact", self.meta_contact))
         for where, fact in facts:
             unknown = [s for s in fact.source if s not in self.sources]
             if unknown:
                 raise ValueError(f"{where}: unknown source(s) {unknown}")
-        for country, reg in self.country_regulators.items():
+        for where, reg in [*self.country_regulators.items(), *self.subdivision_regulators.items()]:
             if reg not in self.regulators:
-                raise ValueError(f"country_regulators.{country}: unknown regulator {reg!r}")
+                raise ValueError(f"regulator for {where}: unknown regulator {reg!r}")
+        for code in self.subdivision_regulators:
+            if pycountry.subdivisions.get(code=code) is None:
+                raise ValueError(f"subdivision_regulators: not an ISO 3166-2 code: {code!r}")
         defaults = [k for k, j in self.jurisdictions.items() if j.default]
         if len(defaults) != 1:
             raise ValueError(f"exactly one default jurisdiction needed, found {defaults}")
@@ -205,10 +268,18 @@ class Knowledge(_Strict):
     def jurisdiction_for(self, country: str) -> Jurisdiction:
         return self.jurisdictions[self.jurisdiction_key(country)]
 
-    def regulator_for(self, country: str) -> Regulator | None:
-        """The country's own authority, else its jurisdiction's; None where none is known."""
-        key = self.country_regulators.get(country) or self.jurisdiction_for(country).regulator
+    def regulator_for(self, country: str, subdivision: str | None = None) -> Regulator | None:
+        """The competent authority: the region's, else the country's, else the jurisdiction's."""
+        key = (
+            (self.subdivision_regulators.get(subdivision) if subdivision else None)
+            or self.country_regulators.get(country)
+            or self.jurisdiction_for(country).regulator
+        )
         return self.regulators[key] if key else None
+
+    def subdivisions_of(self, country: str) -> list[str]:
+        """Regions whose authority differs, e.g. the German states; empty for most countries."""
+        return sorted(c for c in self.subdivision_regulators if c.startswith(f"{country}-"))
 
 
 def parse(text: str) -> Knowledge:

@@ -97,6 +97,7 @@ def test_every_chat_message_renders_for_every_jurisdiction(
             assert len(message.plain) <= 4096, (say.message, len(message.plain))
             shown = message.html.replace(str(escape(HOSTILE)), "")
             assert "{{" not in shown and "{%" not in shown, say.message
+            assert "None" not in shown, say.message
             used.add(say.message)
             for row in message.buttons:
                 for button in row:
@@ -144,6 +145,7 @@ def test_every_letter_renders_for_every_jurisdiction_and_archetype(
             elif j.law is not None:
                 assert j.law.name[language] in letter.full_text, key  # no right claimed, law named
             assert "{{" not in letter.full_text.replace(HOSTILE, "")
+            assert "None" not in letter.full_text, (key, language)
             if "Herren,\n\n" in letter.full_text:  # German: after "Sehr geehrte …," go on lowercase
                 assert letter.full_text.split("Herren,\n\n", 1)[1][0].islower()
 

@@ -184,4 +184,4 @@ def test_unknown_form_key_fails(raw: dict[str, Any]) -> None:
 def test_unknown_regulator_key_fails(raw: dict[str, Any]) -> None:
     """A country_regulators entry pointing at a regulator that does not exist is rejected."""
     raw["country_regulators"]["DE"] = "de_bund"
-    _assert_rejected(raw, "country_regulators.DE: unknown regulator 'de_bund'")
+    _assert_rejected(raw, "regulator for DE: unknown regulator 'de_bund'")
