@@ -244,7 +244,7 @@ class Knowledge(_Strict):
             if reg not in self.regulators:
                 raise ValueError(f"regulator for {where}: unknown regulator {reg!r}")
         for code in self.subdivision_regulators:
-            if pycountry.subdivisions.get(code=code) is None:
+            if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
                 raise ValueError(f"subdivision_regulators: not an ISO 3166-2 code: {code!r}")
         defaults = [k for k, j in self.jurisdictions.items() if j.default]
         if len(defaults) != 1:
