@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.console import ConsoleTransport, run_console
-from bot.inbox import Inbox
+from bot.inbox import Inbox, utc_now
 from bot.outbox import Outbox
 from bot.renderer import Renderer
+from bot.scheduler import Scheduler
 from bot.settings import Settings, describe_error
 from bot.storage import Storage
 from conversations import knowledge as knowledge_data
@@ -133,11 +134,16 @@ async def _console(settings: Settings) -> None:
     renderer = Renderer(knowledge)
     storage = await Storage.open(settings.database_path)
     transport = ConsoleTransport()
-    outbox = Outbox(storage, renderer, transport)
-    inbox = Inbox(storage, renderer, outbox, knowledge)
+    outbox = Outbox(storage, renderer, transport, utc_now)
+    inbox = Inbox(storage, renderer, knowledge, outbox.flush)
+    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now)
+    inbox.on_scheduled = scheduler.wake
+    reminders = asyncio.create_task(scheduler.run())
     try:
         await run_console(inbox.handle, outbox, transport, settings.console_chat_id, sys.stdin)
     finally:
+        reminders.cancel()
+        await asyncio.gather(reminders, return_exceptions=True)
         await storage.close()
 
 
@@ -148,42 +154,58 @@ def _run_telegram(settings: Settings) -> int:
     return 0
 
 
-def build_telegram(settings: Settings, request: Any = None) -> Any:
-    """The Telegram application with storage opened in post_init and closed in post_shutdown.
+def build_telegram(settings: Settings, request: Any = None, *, deliver_inline: bool = False) -> Any:
+    """The Telegram application; storage, sender and scheduler start in post_init.
 
     ``request`` replaces PTB's HTTP layer (tests answer Bot API calls locally with it).
+    ``deliver_inline`` (tests): deliver each reply before the update returns, without the
+    background sender's rate limits, and leave reminders to the test.
     """
     from bot.telegram_adapter import TelegramTransport, build_application
 
     assert settings.telegram_token is not None
     knowledge = knowledge_data.load()
     renderer = Renderer(knowledge)
-    resources: dict[str, Any] = {}
+    services: dict[str, Any] = {}
 
-    async def open_storage() -> Storage:
+    async def on_start(app: Any) -> Inbox:
         storage = await Storage.open(settings.database_path)
-        resources["storage"] = storage
-        return storage
+        outbox = Outbox(storage, renderer, TelegramTransport(app), utc_now)
 
-    def inbox_factory(app: Any, storage: Storage) -> Inbox:
-        outbox = Outbox(storage, renderer, TelegramTransport(app))
-        resources["outbox"] = outbox
-        return Inbox(storage, renderer, outbox, knowledge)
+        async def wake_sender(chat_id: int) -> None:
+            outbox.wake()
 
-    async def shutdown(app: Any) -> None:
-        if "storage" in resources:
-            await resources["storage"].close()
+        inbox = Inbox(storage, renderer, knowledge, outbox.flush if deliver_inline else wake_sender)
+        scheduler = Scheduler(storage, inbox.handle_reminder, utc_now)
+        inbox.on_scheduled = scheduler.wake
+        services.update(storage=storage, outbox=outbox, scheduler=scheduler, inbox=inbox)
+        if deliver_inline:
+            await outbox.flush()
+        else:
+            services["tasks"] = [
+                asyncio.create_task(outbox.run(), name="outbox"),
+                asyncio.create_task(scheduler.run(), name="scheduler"),
+            ]
+        return inbox
 
-    return build_application(
+    async def on_stop(app: Any) -> None:
+        tasks = services.pop("tasks", [])
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if "storage" in services:
+            await services["storage"].close()
+
+    app = build_application(
         settings.telegram_token.get_secret_value(),
         settings.telegram_api_url,
         renderer,
-        open_storage=open_storage,
-        inbox_factory=inbox_factory,
-        flush_on_start=lambda: resources["outbox"].flush(),
-        post_shutdown=shutdown,
+        on_start=on_start,
+        on_stop=on_stop,
         request=request,
     )
+    app.bot_data["services"] = services  # for tests and operators' introspection only
+    return app
 
 
 if __name__ == "__main__":

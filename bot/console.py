@@ -21,9 +21,18 @@ class ConsoleTransport:
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self._out = out
+        self._next_id = 0
         self.choices: list[RenderedButton] = []
 
-    async def send_message(self, chat_id: int, message: Message) -> None:
+    async def send_message(self, chat_id: int, message: Message) -> int:
+        self._print(message)
+        self._next_id += 1
+        return self._next_id
+
+    async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
+        self._print(message)  # a terminal cannot edit what it printed: print the update
+
+    def _print(self, message: Message) -> None:
         self._out.write("\n" + message.plain.strip() + "\n")
         numbered = [b for row in message.buttons for b in row]
         if any(b.data for b in numbered):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bot.outbox import Outbox
 from bot.renderer import Renderer
-from bot.storage import Storage
+from bot.storage import DueReminder, Storage
 from conversations import machine, questions
 from conversations.case import Case
 from conversations.countries import normalize
-from conversations.events import Event, Press, Text
+from conversations.effects import Forget, Schedule
+from conversations.events import Event, Press, Reminder, Text
 from conversations.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
@@ -36,27 +36,44 @@ class Inbox:
         self,
         storage: Storage,
         renderer: Renderer,
-        outbox: Outbox,
         knowledge: Knowledge,
+        after_commit: Callable[[int], Awaitable[object]],
         clock: Clock = utc_now,
     ) -> None:
         self._storage = storage
         self._renderer = renderer
-        self._outbox = outbox
         self._knowledge = knowledge
+        self._after_commit = after_commit
         self._clock = clock
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        #: called after a commit that scheduled something (the scheduler's wake-up)
+        self.on_scheduled: Callable[[], None] | None = None
 
     async def handle(self, chat_id: int, event: Event) -> None:
+        await self._step(chat_id, event, None)
+
+    async def handle_reminder(self, reminder: DueReminder) -> None:
+        event = Reminder(key=reminder.key, due_at=reminder.due_at)
+        await self._step(reminder.chat_id, event, reminder.id)
+
+    async def _step(self, chat_id: int, event: Event, reminder_id: int | None) -> None:
         async with self._locks[chat_id]:
             now = self._clock()
-            case = await self._storage.load(chat_id) or Case.new(chat_id, now)
+            case = await self._storage.load(chat_id)
+            if case is None and reminder_id is not None:
+                await self._storage.commit(
+                    Case.new(chat_id, now), [Forget(chat_id=chat_id)], reminder_id
+                )
+                return  # a reminder for someone who was forgotten: drop it, say nothing
+            case = case or Case.new(chat_id, now)
             event = self._label_as_press(case, event)
             new_case, effects = machine.step(case, event, now, self._knowledge)
-            await self._storage.commit(new_case, effects)
+            await self._storage.commit(new_case, effects, reminder_id)
             # Steps and event kinds only: never chat ids, answers or typed text.
             log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
-        await self._outbox.flush(chat_id)
+        if self.on_scheduled is not None and any(isinstance(e, Schedule) for e in effects):
+            self.on_scheduled()
+        await self._after_commit(chat_id)
 
     def _label_as_press(self, case: Case, event: Event) -> Event:
         """A typed text that equals a button label of the current question is that button."""

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -26,8 +27,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from conversations import letter as letter_facts
 from conversations.case import Case
-from conversations.countries import country_name
-from conversations.effects import Button, Say
+from conversations.countries import country_name, subdivision_names
+from conversations.effects import Button, LetterKind, Say
 from conversations.knowledge import LANGUAGES, Knowledge
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -96,6 +97,13 @@ class Renderer:
             t=lambda translated: translated[language],
         )
         env.filters["todate"] = lambda iso: datetime.fromisoformat(iso).date()
+        env.filters["localtime"] = lambda iso, tz: _local(iso, tz, language, with_date=True)
+        env.filters["clock"] = lambda iso, tz: _local(iso, tz, language, with_date=False)
+        env.filters["localdate"] = lambda iso, tz: format_date(
+            datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).date(),
+            format="long",
+            locale=language,
+        )
         return env
 
     def _translations(self, language: str) -> NullTranslations:
@@ -127,6 +135,10 @@ class Renderer:
     def label(self, button: Button, language: str) -> str:
         if button.label == "country":
             text = country_name(button.arg or "", language)
+        elif button.label == "region":
+            text = ", ".join(subdivision_names(button.arg or "")) or (button.arg or "")
+        elif button.label == "timezone":
+            text = (button.arg or "").replace("_", " ")
         else:
             key = f"{button.label}.{button.arg}" if button.arg else button.label
             text = self._labels(language)[key]
@@ -151,31 +163,42 @@ class Renderer:
 
     # -- letters ---------------------------------------------------------------------------
 
-    def letter(self, case: Case) -> Letter:
+    def letter(self, case: Case, kind: LetterKind = "objection") -> Letter:
         assert case.language is not None
-        form_name, full_name = letter_facts.template_names(case, self.knowledge)
+        form_name, full_name = letter_facts.template_names(case, self.knowledge, kind)
         context = letter_facts.context(case, self.knowledge)
         env = self._letters[case.language]
         form_text = _tidy(env.get_template(form_name).render(**context))
         full_text = _tidy(env.get_template(full_name).render(form_text=form_text, **context))
+        if kind != "objection":  # the follow-up and complaint are the texts to copy
+            form_text = full_text
         return Letter(
-            form_text=form_text, full_text=full_text, filename=f"objection-{case.language}.txt"
+            form_text=form_text, full_text=full_text, filename=f"{kind}-{case.language}.txt"
         )
 
-    def letter_message(self, letter: Letter, language: str) -> Message:
-        """The letter as a chat message: tap-to-copy text, a copy button where it fits."""
+    def letter_message(
+        self, letter: Letter, language: str, kind: LetterKind = "objection"
+    ) -> Message:
+        """A text as a chat message: tap-to-copy text, a copy button where it fits."""
         text = letter.form_text
         env = self._chat[language]
-        html = (
-            env.get_template("chat/letter.html.j2")
-            .render(form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX)
-            .strip()
-        )
+        template = env.get_template("chat/letter.html.j2")
+        html = template.render(form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX, kind=kind)
+        html = html.strip()
         buttons: tuple[tuple[RenderedButton, ...], ...] = ()
         if len(text) <= COPY_BUTTON_MAX:
             label = self._labels(language)["letter.copy"]
             buttons = ((RenderedButton(text=label, copy_text=text),),)
         return Message(html=html, buttons=buttons)
+
+
+def _local(iso: str, tz: str, language: str, *, with_date: bool) -> str:
+    """A moment in the person's time zone: "Nov 26, 2026, 11:00 AM" / "26.11.2026, 11:00"."""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(tz))
+    clock = format_time(moment, format="short", locale=language)
+    if not with_date:
+        return str(clock)
+    return f"{format_date(moment.date(), format='medium', locale=language)}, {clock}"
 
 
 def _tidy(text: str) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from pydantic import TypeAdapter
 
 from conversations.case import Case
-from conversations.effects import Effect, Forget
+from conversations.effects import MESSAGE_KINDS, Cancel, Effect, Forget, Schedule
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -37,7 +38,31 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_by_chat ON outbox (chat_id, id);
     """,
+    # Keeping time: reminders (absolute UTC epoch seconds), edited-in-place messages, and an
+    # outbox that knows what is urgent and when a failed delivery may be retried.
+    """
+    CREATE TABLE reminders (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id    INTEGER NOT NULL,
+        key        TEXT NOT NULL,
+        due_at     REAL NOT NULL,
+        claimed_at REAL,
+        UNIQUE (chat_id, key)
+    );
+    CREATE INDEX reminders_by_due ON reminders (due_at) WHERE claimed_at IS NULL;
+    CREATE TABLE slots (
+        chat_id    INTEGER NOT NULL,
+        slot       TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (chat_id, slot)
+    );
+    ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+    """,
 )
+
+#: Outbox priority per urgency: lower is sent first.
+PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
 
 _EFFECT = TypeAdapter(Effect)
 
@@ -49,6 +74,23 @@ class OutboxItem:
     language: str
     effect: Effect
     attempts: int
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    id: int
+    chat_id: int
+    key: str
+    due_at: datetime
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 class Storage:
@@ -93,66 +135,178 @@ class Storage:
             row = await cursor.fetchone()
         return Case.model_validate_json(row[0]) if row else None
 
-    async def commit(self, case: Case, effects: list[Effect]) -> None:
-        """Save the case and queue its outgoing effects atomically (``Forget`` erases instead)."""
+    async def commit(
+        self, case: Case, effects: list[Effect], consumed_reminder: int | None = None
+    ) -> None:
+        """Save the case, its reminders and its outgoing messages atomically.
+
+        ``Forget`` erases every row about the chat instead; ``consumed_reminder`` (the reminder
+        that caused this step) is deleted in the same transaction, so it fires exactly once
+        unless the process dies between delivering its message and recording the delivery.
+        """
         now = datetime.now(UTC).isoformat()
         language = case.language or "en"
+        chat = case.chat_id
         await self._db.execute("BEGIN IMMEDIATE")
         try:
+            if consumed_reminder is not None:
+                await self._db.execute("DELETE FROM reminders WHERE id = ?", (consumed_reminder,))
             if any(isinstance(e, Forget) for e in effects):
-                await self._erase(case.chat_id)
+                await self._erase(chat)
             else:
                 await self._db.execute(
                     "INSERT INTO cases (chat_id, step, data, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, "
                     "data = excluded.data, updated_at = excluded.updated_at",
-                    (case.chat_id, case.step.value, case.model_dump_json(), now),
+                    (chat, case.step.value, case.model_dump_json(), now),
                 )
-            await self._db.executemany(
-                "INSERT INTO outbox (chat_id, language, effect, created_at) VALUES (?, ?, ?, ?)",
-                [
-                    (case.chat_id, language, _EFFECT.dump_json(e).decode(), now)
-                    for e in effects
-                    if not isinstance(e, Forget)
-                ],
-            )
+            for effect in effects:
+                if isinstance(effect, Schedule):
+                    await self._db.execute(
+                        "INSERT INTO reminders (chat_id, key, due_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (chat_id, key) DO UPDATE SET due_at = excluded.due_at, "
+                        "claimed_at = NULL",
+                        (chat, effect.key, _epoch(effect.due_at)),
+                    )
+                elif isinstance(effect, Cancel):
+                    await self._db.executemany(
+                        "DELETE FROM reminders WHERE chat_id = ? AND key = ?",
+                        [(chat, key) for key in effect.keys],
+                    )
+                elif effect.kind in MESSAGE_KINDS:
+                    urgency = getattr(effect, "urgency", "reply")
+                    await self._db.execute(
+                        "INSERT INTO outbox (chat_id, language, effect, created_at, priority) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (
+                            chat,
+                            language,
+                            _EFFECT.dump_json(effect).decode(),
+                            now,
+                            PRIORITY[urgency],
+                        ),
+                    )
             await self._db.execute("COMMIT")
         except BaseException:
             await self._db.execute("ROLLBACK")
             raise
 
     async def _erase(self, chat_id: int) -> None:
-        await self._db.execute("DELETE FROM cases WHERE chat_id = ?", (chat_id,))
-        await self._db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+        for table in ("cases", "outbox", "reminders", "slots"):
+            await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+
+    # -- reminders -------------------------------------------------------------------------
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest unclaimed reminder falls due (None if there is none)."""
+        async with self._db.execute(
+            "SELECT MIN(due_at) FROM reminders WHERE claimed_at IS NULL"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _moment(row[0]) if row and row[0] is not None else None
+
+    async def claim_due(self, now: datetime, limit: int = 100) -> list[DueReminder]:
+        """Mark up to ``limit`` due reminders as taken and return them, earliest first."""
+        async with self._db.execute(
+            "UPDATE reminders SET claimed_at = ? WHERE id IN ("
+            " SELECT id FROM reminders WHERE claimed_at IS NULL AND due_at <= ?"
+            " ORDER BY due_at LIMIT ?) RETURNING id, chat_id, key, due_at",
+            (_epoch(now), _epoch(now), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return sorted(
+            (DueReminder(r[0], r[1], r[2], _moment(r[3])) for r in rows), key=lambda d: d.due_at
+        )
+
+    async def release_claims(self) -> int:
+        """At start-up: reminders claimed by a process that died are due again."""
+        cursor = await self._db.execute(
+            "UPDATE reminders SET claimed_at = NULL WHERE claimed_at IS NOT NULL"
+        )
+        return cursor.rowcount
+
+    async def reminders(self, chat_id: int) -> dict[str, datetime]:
+        async with self._db.execute(
+            "SELECT key, due_at FROM reminders WHERE chat_id = ? ORDER BY due_at", (chat_id,)
+        ) as cursor:
+            return {r[0]: _moment(r[1]) async for r in cursor}
+
+    # -- slots: messages edited in place ----------------------------------------------------
+
+    async def slot(self, chat_id: int, slot: str) -> int | None:
+        async with self._db.execute(
+            "SELECT message_id FROM slots WHERE chat_id = ? AND slot = ?", (chat_id, slot)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def set_slot(self, chat_id: int, slot: str, message_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO slots (chat_id, slot, message_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id, slot) DO UPDATE SET message_id = excluded.message_id",
+            (chat_id, slot, message_id),
+        )
 
     # -- outbox ----------------------------------------------------------------------------
 
     async def pending(self, chat_id: int | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Undelivered effects, oldest first (for one chat, or for all)."""
-        query = "SELECT id, chat_id, language, effect, attempts FROM outbox"
+        """Undelivered messages, oldest first (for one chat, or for all)."""
+        query = "SELECT id, chat_id, language, effect, attempts, priority FROM outbox"
         params: tuple[int, ...] = ()
         if chat_id is not None:
             query += " WHERE chat_id = ?"
             params = (chat_id,)
         async with self._db.execute(f"{query} ORDER BY id LIMIT {int(limit)}", params) as cursor:
             rows = await cursor.fetchall()
-        return [
-            OutboxItem(
-                id=r[0],
-                chat_id=r[1],
-                language=r[2],
-                effect=_EFFECT.validate_json(r[3]),
-                attempts=r[4],
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
+
+    async def ready(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        """The next message of each chat that may go out now, most urgent first.
+
+        Only a chat's oldest message is eligible, so a conversation is never reordered.
+        """
+        async with self._db.execute(
+            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority FROM outbox o"
+            " JOIN (SELECT MIN(id) AS id FROM outbox GROUP BY chat_id) firsts ON o.id = firsts.id"
+            " WHERE o.not_before <= ? ORDER BY o.priority, o.id LIMIT ?",
+            (_epoch(now), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_item(r) for r in rows]
+
+    async def next_retry(self, now: datetime) -> datetime | None:
+        """The earliest moment a message now held back by a failed attempt may be retried."""
+        async with self._db.execute(
+            "SELECT MIN(not_before) FROM outbox WHERE not_before > ?", (_epoch(now),)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _moment(row[0]) if row and row[0] is not None else None
 
     async def delivered(self, item_id: int) -> None:
         await self._db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
 
-    async def failed(self, item_id: int) -> None:
-        await self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item_id,))
+    async def failed(self, item_id: int, retry_at: datetime | None = None) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
+            (_epoch(retry_at) if retry_at else 0, item_id),
+        )
 
-    async def drop_chat_outbox(self, chat_id: int) -> None:
-        """A chat that blocked the bot gets nothing more."""
-        await self._db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+    async def drop_chat(self, chat_id: int) -> None:
+        """A chat that blocked the bot gets nothing more: no messages, no reminders."""
+        for table in ("outbox", "reminders", "slots"):
+            await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+
+    async def count(self, table: str) -> int:
+        if table not in ("cases", "outbox", "reminders", "slots"):
+            raise ValueError(table)
+        async with self._db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _item(r: Any) -> OutboxItem:
+    """An outbox row (id, chat_id, language, effect JSON, attempts, priority) as a model."""
+    effect = _EFFECT.validate_json(r[3])
+    return OutboxItem(
+        id=r[0], chat_id=r[1], language=r[2], effect=effect, attempts=r[4], priority=r[5]
+    )

@@ -7,7 +7,8 @@ nothing else happens there), then private messages and button presses go to the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import (
@@ -21,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -34,9 +35,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.inbox import Inbox
-from bot.outbox import ChatUnreachable
+from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
-from bot.storage import Storage
 from conversations.effects import Button, Say
 from conversations.events import Command, Event, Media, Press, Text
 from conversations.knowledge import LANGUAGES
@@ -48,24 +48,47 @@ COMMANDS = ("start", "status", "cancel", "language", "privacy", "delete", "help"
 
 
 class TelegramTransport:
-    """The outbox's way out to Telegram."""
+    """The outbox's way out to Telegram: Bot API errors become the outbox's outcomes."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self._bot = application.bot
 
-    async def send_message(self, chat_id: int, message: Message) -> None:
-        try:
-            await self._bot.send_message(
+    async def send_message(self, chat_id: int, message: Message) -> int:
+        with _outcomes():
+            sent = await self._bot.send_message(
                 chat_id, message.html, reply_markup=_keyboard(message.buttons)
             )
-        except Forbidden as error:
-            raise ChatUnreachable from error
+        return int(sent.message_id)
+
+    async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
+        try:
+            with _outcomes():
+                await self._bot.edit_message_text(
+                    message.html, chat_id, message_id, reply_markup=_keyboard(message.buttons)
+                )
+        except BadRequest as error:
+            text = str(error).lower()
+            if "not modified" in text:
+                return  # the same text again is a success
+            if "not found" in text or "can't be edited" in text:
+                raise MessageGone from error
+            raise
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
-        try:
+        with _outcomes():
             await self._bot.send_document(chat_id, InputFile(content, filename=filename))
-        except Forbidden as error:
-            raise ChatUnreachable from error
+
+
+@contextmanager
+def _outcomes() -> Iterator[None]:
+    try:
+        yield
+    except Forbidden as error:
+        raise ChatUnreachable from error
+    except RetryAfter as error:
+        delay = error.retry_after
+        seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+        raise RetryLater(seconds) from error
 
 
 def _keyboard(rows: tuple[tuple[RenderedButton, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -91,7 +114,10 @@ def event_from(update: Update) -> Event | None:
     if message is None:
         return None
     if message.text is None:
-        return Media(client_language=language)
+        # A screenshot or forwarded file can be proof of Meta's confirmation: keep its reference.
+        file_id = message.photo[-1].file_id if message.photo else None
+        file_id = file_id or (message.document.file_id if message.document else None)
+        return Media(client_language=language, file_id=file_id)
     text = message.text
     if text.startswith("/"):
         head, _, args = text[1:].partition(" ")
@@ -105,13 +131,12 @@ def build_application(
     base_url: str,
     renderer: Renderer,
     *,
-    open_storage: Callable[[], Awaitable[Storage]],
-    inbox_factory: Callable[[Any, Storage], Inbox],
-    flush_on_start: Callable[[], Awaitable[int]],
-    post_shutdown: Callable[[Any], Coroutine[Any, Any, None]],
+    on_start: Callable[[Any], Awaitable[Inbox]],
+    on_stop: Callable[[Any], Coroutine[Any, Any, None]],
     request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Wire the handlers. Storage opens, and the inbox is made, once the bot exists (post_init)."""
+    """Wire the handlers. ``on_start`` (post_init) opens storage and starts the services once
+    the bot exists and returns the inbox; ``on_stop`` (post_shutdown) stops them."""
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -160,12 +185,11 @@ def build_application(
                 log.error("could not tell the chat about the failure")
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        holder["inbox"] = inbox_factory(app, await open_storage())
+        holder["inbox"] = await on_start(app)
         await set_command_menus(app, renderer)
-        await flush_on_start()  # deliver what a crash left undelivered
 
     application.post_init = post_init
-    application.post_shutdown = post_shutdown
+    application.post_shutdown = on_stop
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS | filters.ChatType.CHANNEL, on_group)
     )

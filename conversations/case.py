@@ -30,7 +30,15 @@ class Step(StrEnum):
     OWN_WORDS = "own_words"
     LETTER = "letter"
     SUBMITTED = "submitted"
+    CODE = "code"  # Meta's one-time code arrived: the countdown runs
+    CODE_EXPIRED = "code_expired"
+    WAITING = "waiting"  # code entered (or none needed): check-ins until Meta confirms
+    PROOF = "proof"  # Meta confirmed: keep its confirmation as proof
+    REGION = "region"  # which German state (its authority is the competent one)
+    ESCALATED = "escalated"  # follow-up and complaint written; waiting for the authority
+    DONE = "done"
     LANGUAGE = "language"
+    TIMEZONE = "timezone"
     PAUSED = "paused"
 
 
@@ -44,6 +52,21 @@ class Reason(StrEnum):
     HARASSMENT = "harassment"
     THIRD_PARTIES = "third_parties"
     PRIVACY = "privacy"
+
+
+class CheckIns(StrEnum):
+    ON = "on"
+    PAUSED = "paused"
+
+
+class Proof(BaseModel):
+    """Meta's confirmation as the person gave it: pasted text, or a Telegram file reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    received_at: AwareDatetime
+    text: str | None = None
+    file_id: str | None = None  # a screenshot or forwarded file, kept on Telegram's servers
 
 
 class Case(BaseModel):
@@ -67,6 +90,23 @@ class Case(BaseModel):
     updated_at: AwareDatetime
     letter_written_at: AwareDatetime | None = None
     form_submitted_at: AwareDatetime | None = None
+    # -- keeping time (after the form was submitted) --
+    #: IANA time zone for check-ins in the person's daytime (from the country, changeable)
+    timezone: str | None = None
+    code_received_at: AwareDatetime | None = None
+    code_expires_at: AwareDatetime | None = None
+    code_entered_at: AwareDatetime | None = None
+    #: when Meta's answer is due by law (None where the law sets no period)
+    deadline_at: AwareDatetime | None = None
+    checkins: CheckIns = CheckIns.ON
+    next_checkin_at: AwareDatetime | None = None
+    confirmed_at: AwareDatetime | None = None
+    refused_at: AwareDatetime | None = None
+    proof: Proof | None = None
+    #: ISO 3166-2 region where the competent authority depends on it (German states)
+    region: str | None = None
+    escalated_at: AwareDatetime | None = None
+    authority_report_due_at: AwareDatetime | None = None
 
     @classmethod
     def new(cls, chat_id: int, now: datetime) -> Case:

@@ -85,3 +85,9 @@ def resolve(text: str, knowledge: Knowledge) -> Resolution:
 
 def is_country(code: str) -> bool:
     return pycountry.countries.get(alpha_2=code) is not None
+
+
+def subdivision_names(code: str) -> list[str]:
+    """ISO 3166-2 names of a region (e.g. "Bayern" for DE-BY), for matching typed answers."""
+    sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+    return [str(sub.name)] if sub is not None else []

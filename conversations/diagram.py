@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.machine import GLOBAL, TABLE, Trigger
+from conversations.table import GLOBAL, TABLE, Trigger
 
 #: The pseudo-state standing for "whichever step the person is at".
 ANY = "any_step"
@@ -23,4 +23,5 @@ def mermaid() -> str:
 
 def _back_from(trigger: Trigger) -> str:
     """Where a "back to where you were" trigger starts: the side step that it ends."""
-    return "language" if trigger is Trigger.LANGUAGE_CHOSEN else "paused"
+    sides = {Trigger.LANGUAGE_CHOSEN: "language", Trigger.TIMEZONE_CHOSEN: "timezone"}
+    return sides.get(trigger, "paused")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from conversations.case import Case
 
@@ -24,6 +24,11 @@ class Button(BaseModel):
     selected: bool = False  # shown with a check mark (multiple choice)
 
 
+#: Delivery order when messages queue up: a person waiting for a reply first, then the code
+#: countdown, then check-ins.
+Urgency = Literal["reply", "countdown", "checkin"]
+
+
 class Say(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -31,15 +36,54 @@ class Say(BaseModel):
     message: str
     context: dict[str, Any] = {}
     buttons: tuple[tuple[Button, ...], ...] = ()
+    urgency: Urgency = "reply"
+    #: a named message (the countdown): the message sent is remembered under this name ...
+    slot: str | None = None
+    #: ... and with ``edit`` the remembered message is edited in place instead of re-sent
+    edit: bool = False
+
+
+LetterKind = Literal["objection", "followup", "complaint"]
 
 
 class SendLetter(BaseModel):
-    """Send the objection text: copyable in chat and as a .txt document."""
+    """Send a text the person sends on: copyable in chat and as a .txt document."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["letter"] = "letter"
     case: Case
+    letter: LetterKind = "objection"
+    urgency: Urgency = "reply"
+
+
+class SendCalendar(BaseModel):
+    """An .ics file with the case's dates (code expiry, Meta's deadline, the authority's)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["calendar"] = "calendar"
+    case: Case
+    urgency: Urgency = "reply"
+
+
+class Schedule(BaseModel):
+    """Feed ``Reminder(key)`` back to the brain at ``due_at`` (replaces one with the same key)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["schedule"] = "schedule"
+    key: str
+    due_at: AwareDatetime
+
+
+class Cancel(BaseModel):
+    """Drop scheduled reminders by key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["cancel"] = "cancel"
+    keys: tuple[str, ...]
 
 
 class Forget(BaseModel):
@@ -51,4 +95,9 @@ class Forget(BaseModel):
     chat_id: int
 
 
-Effect = Annotated[Say | SendLetter | Forget, Field(discriminator="kind")]
+Effect = Annotated[
+    Say | SendLetter | SendCalendar | Schedule | Cancel | Forget, Field(discriminator="kind")
+]
+
+#: Effects that are messages to the person (the rest change stored state).
+MESSAGE_KINDS = ("say", "letter", "calendar")

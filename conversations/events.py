@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _Event(BaseModel):
@@ -41,9 +41,22 @@ class Press(_Event):
 
 
 class Media(_Event):
-    """Anything that is not text: a sticker, photo, voice message, file, location…"""
+    """Anything that is not text: a sticker, photo, voice message, file, location…
+
+    ``file_id`` is Telegram's reference for a photo or document (kept as proof when asked for).
+    """
 
     kind: Literal["media"] = "media"
+    file_id: str | None = None
 
 
-Event = Annotated[Command | Text | Press | Media, Field(discriminator="kind")]
+class Reminder(_Event):
+    """A scheduled moment arrived. ``key`` is what the brain scheduled; ``due_at`` when it was due
+    (the brain compares it with ``now`` to tell a timely reminder from a late one)."""
+
+    kind: Literal["reminder"] = "reminder"
+    key: str
+    due_at: AwareDatetime
+
+
+Event = Annotated[Command | Text | Press | Media | Reminder, Field(discriminator="kind")]

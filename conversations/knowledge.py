@@ -244,7 +244,8 @@ class Knowledge(_Strict):
             if reg not in self.regulators:
                 raise ValueError(f"regulator for {where}: unknown regulator {reg!r}")
         for code in self.subdivision_regulators:
-            if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
+            known = code == code.upper() and pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+            if not known:
                 raise ValueError(f"subdivision_regulators: not an ISO 3166-2 code: {code!r}")
         defaults = [k for k, j in self.jurisdictions.items() if j.default]
         if len(defaults) != 1:
@@ -268,13 +269,20 @@ class Knowledge(_Strict):
     def jurisdiction_for(self, country: str) -> Jurisdiction:
         return self.jurisdictions[self.jurisdiction_key(country)]
 
-    def regulator_for(self, country: str, subdivision: str | None = None) -> Regulator | None:
+    def regulator_key_for(self, country: str, subdivision: str | None = None) -> str | None:
         """The competent authority: the region's, else the country's, else the jurisdiction's."""
-        key = (
-            (self.subdivision_regulators.get(subdivision) if subdivision else None)
+        return (
+            (
+                self.subdivision_regulators.get(subdivision)
+                if subdivision and subdivision.startswith(f"{country}-")
+                else None
+            )
             or self.country_regulators.get(country)
             or self.jurisdiction_for(country).regulator
         )
+
+    def regulator_for(self, country: str, subdivision: str | None = None) -> Regulator | None:
+        key = self.regulator_key_for(country, subdivision)
         return self.regulators[key] if key else None
 
     def subdivisions_of(self, country: str) -> list[str]:

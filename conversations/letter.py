@@ -1,4 +1,4 @@
-"""What goes into a person's objection text: the facts of their case, looked up, as plain values.
+"""What goes into a person's texts: the facts of their case, looked up, as plain values.
 
 The wording lives in ``templates/letters/<lang>/``; this module only decides *which* template
 and hands it the facts, so the command-line ``letter`` and the chat render the very same text.
@@ -9,13 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.case import Case
+from conversations.effects import LetterKind
 from conversations.knowledge import Knowledge
 
 
-def template_names(case: Case, k: Knowledge) -> tuple[str, str]:
-    """(form text template, full letter template) for the case's language and jurisdiction."""
+def template_names(case: Case, k: Knowledge, letter: LetterKind = "objection") -> tuple[str, str]:
+    """(form text template, full text template) for the case's language, jurisdiction and kind.
+
+    The objection's full text depends on what the law allows (objection, cessation request,
+    third-party request); the follow-up and the complaint are one template each per language.
+    """
     assert case.country is not None and case.language is not None
-    kind = k.jurisdiction_for(case.country).kind.value
+    kind = k.jurisdiction_for(case.country).kind.value if letter == "objection" else letter
     return f"letters/{case.language}/form_text.txt.j2", f"letters/{case.language}/{kind}.txt.j2"
 
 
@@ -35,6 +40,14 @@ def context(case: Case, k: Knowledge) -> dict[str, Any]:
         "own_words": case.own_words,
         "email": case.email,
         "date": case.letter_written_at.date() if case.letter_written_at else None,
-        "regulator": k.regulator_for(case.country),
+        "regulator": k.regulator_for(case.country, case.region),
         "lead_regulator": k.regulators[j.lead_regulator] if j.lead_regulator else None,
+        "meta": k.meta_contact,
+        # the timeline, for the follow-up and the complaint
+        "submitted": case.form_submitted_at,
+        "code_entered": case.code_entered_at,
+        "deadline": case.deadline_at,
+        "refused": case.refused_at,
+        "escalated": case.escalated_at,
+        "proof": case.proof,
     }

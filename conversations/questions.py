@@ -7,11 +7,16 @@ message's button can be recognised as stale.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from conversations import timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.effects import Button, Say
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 
 COUNTRY_BUTTONS_PER_ROW = 3
+#: Countries with many zones (US, RU, BR …) still get a short list; any zone can be typed.
+MAX_ZONE_BUTTONS = 8
 
 
 def _press(
@@ -82,11 +87,79 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
     if s is Step.SUBMITTED:
         return [
             Say(
-                message="ask_submitted",
+                message="ask_code",
+                context=_code_context(case, k),
                 buttons=(
-                    (_press(s, "show_letter", "letter.show"),),
+                    (_press(s, "have_code", "code.have"),),
+                    (_press(s, "no_code_needed", "code.not_needed"),),
+                    (_press(s, "no_code", "code.missing"),),
+                    (
+                        _press(s, "show_letter", "letter.show"),
+                        _press(s, "start_over", "start_over"),
+                    ),
+                ),
+            )
+        ]
+    if s is Step.CODE_EXPIRED:
+        return [
+            Say(
+                message="code_expired",
+                buttons=(
+                    (_press(s, "have_code", "code.have_new"),),
+                    (_press(s, "entered", "code.entered_in_time"),),
                     (_press(s, "start_over", "start_over"),),
                 ),
+            )
+        ]
+    if s is Step.CODE:
+        return [countdown(case, k, None, edit=False)]
+    if s is Step.WAITING:
+        return [Say(message="waiting", context=timeline(case), buttons=_waiting_buttons(case))]
+    if s is Step.REGION:
+        regions = k.subdivisions_of(case.country or "")
+        return [
+            Say(
+                message="ask_region",
+                buttons=tuple(
+                    tuple(_press(s, c, "region", arg=c) for c in regions[i : i + 2])
+                    for i in range(0, len(regions), 2)
+                ),
+            )
+        ]
+    if s is Step.PROOF:
+        return [Say(message="ask_proof", buttons=((_press(s, "skip", "proof.skip"),),))]
+    if s is Step.ESCALATED:
+        return [
+            Say(
+                message="escalated",
+                context=escalation_context(case, k),
+                buttons=(
+                    (_press(s, "show_texts", "escalated.show_texts"),),
+                    (_press(s, "confirmed", "checkin.confirmed"),),
+                    (_press(s, "authority_answered", "escalated.authority_answered"),),
+                    (_press(s, "calendar", "calendar"),),
+                ),
+            )
+        ]
+    if s is Step.DONE:
+        return [
+            Say(
+                message="done",
+                buttons=(
+                    (Button(label="done.erase", data="command:delete"),),
+                    (_press(s, "start_over", "start_over"),),
+                ),
+            )
+        ]
+    if s is Step.TIMEZONE:
+        zones = timekeeping.zones_of(case.country or "")[:MAX_ZONE_BUTTONS] or [
+            timekeeping.UTC_ZONE
+        ]
+        return [
+            Say(
+                message="ask_timezone",
+                context={"timezone": case.timezone},
+                buttons=tuple((_press(s, z, "timezone", arg=z),) for z in zones),
             )
         ]
     if s is Step.LANGUAGE:
@@ -145,3 +218,113 @@ def status(case: Case, k: Knowledge) -> Say:
         message="status",
         context={"case": case.model_dump(mode="json"), "jurisdiction": jurisdiction},
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def timeline(case: Case) -> dict[str, object]:
+    """The dates a message about waiting needs, as ISO strings (effects are stored as JSON)."""
+    return {
+        "timezone": case.timezone or timekeeping.UTC_ZONE,
+        "deadline": _iso(case.deadline_at),
+        "next": _iso(case.next_checkin_at),
+        "paused": case.checkins != "on",
+        "submitted": _iso(case.form_submitted_at),
+    }
+
+
+def _waiting_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
+    s = Step.WAITING
+    toggle = (
+        _press(s, "resume", "checkin.resume")
+        if case.checkins != "on"
+        else _press(s, "pause", "checkin.pause")
+    )
+    return (
+        (_press(s, "confirmed", "checkin.confirmed"),),
+        (_press(s, "refused", "checkin.refused"),),
+        (_press(s, "nothing_yet", "checkin.nothing_yet"),),
+        (toggle, _press(s, "calendar", "calendar")),
+    )
+
+
+def _code_context(case: Case, k: Knowledge) -> dict[str, object]:
+    assert case.country is not None
+    code = k.jurisdiction_for(case.country).code
+    return {"expected": code.expected, "minutes": code.validity_minutes}
+
+
+def countdown(case: Case, k: Knowledge, now: datetime | None, *, edit: bool) -> Say:
+    """The one countdown message: sent when the code arrives, then edited as time runs."""
+    left = timekeeping.minutes_left(case, now) if now is not None else None
+    s = case.step if case.step in (Step.CODE, Step.CODE_EXPIRED) else Step.CODE
+    expired = case.step is Step.CODE_EXPIRED or left == 0
+    buttons: tuple[tuple[Button, ...], ...] = (
+        ()
+        if expired
+        else (
+            (_press(s, "entered", "code.entered"),),
+            (_press(s, "missing", "code.missing"), _press(s, "new_code", "code.new")),
+            (_press(s, "calendar", "calendar"),),
+        )
+    )
+    return Say(
+        message="countdown",
+        context={
+            "expires": _iso(case.code_expires_at),
+            "minutes_left": left if left is not None else _full_minutes(case),
+            "expired": expired,
+            "timezone": case.timezone or timekeeping.UTC_ZONE,
+        },
+        buttons=buttons,
+        urgency="countdown" if edit else "reply",
+        slot="countdown",
+        edit=edit,
+    )
+
+
+def _full_minutes(case: Case) -> int | None:
+    if case.code_expires_at is None or case.code_received_at is None:
+        return None
+    return int((case.code_expires_at - case.code_received_at).total_seconds() // 60)
+
+
+def checkin(case: Case, deadline_passed: bool) -> Say:
+    s = Step.WAITING
+    if deadline_passed:
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (_press(s, "escalate", "checkin.escalate"),),
+            (_press(s, "confirmed", "checkin.confirmed"),),
+        )
+        return Say(
+            message="deadline_passed", context=timeline(case), buttons=buttons, urgency="checkin"
+        )
+    return Say(
+        message="checkin", context=timeline(case), buttons=_waiting_buttons(case), urgency="checkin"
+    )
+
+
+def authority_checkin(case: Case) -> Say:
+    s = Step.ESCALATED
+    return Say(
+        message="authority_checkin",
+        context={"escalated": _iso(case.escalated_at)},
+        buttons=(
+            (_press(s, "authority_answered", "escalated.authority_answered"),),
+            (_press(s, "confirmed", "checkin.confirmed"),),
+        ),
+        urgency="checkin",
+    )
+
+
+def escalation_context(case: Case, k: Knowledge) -> dict[str, object]:
+    assert case.country is not None
+    return {
+        "jurisdiction": k.jurisdiction_key(case.country),
+        "regulator": k.regulator_key_for(case.country, case.region),
+        "refused": case.refused_at is not None,
+        "report_due": _iso(case.authority_report_due_at),
+        "timezone": case.timezone or timekeeping.UTC_ZONE,
+    }

@@ -29,14 +29,16 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    ok: bool = True
+    result: Any = None
 
 
 class FakeBotAPI(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._message_ids = itertools.count(1000)
-        #: method -> exception to raise once, for failure injection
-        self.fail_next: dict[str, Exception] = {}
+        #: method -> exceptions to raise, or (HTTP status, JSON body) to answer, one per call
+        self.fail_next: dict[str, list[Exception | tuple[int, dict[str, Any]]]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -64,10 +66,21 @@ class FakeBotAPI(BaseRequest):
         if request_data is not None and request_data.multipart_data:
             for name, value in request_data.multipart_data.items():
                 files[name] = value[1] if isinstance(value, tuple) else value
-        self.calls.append(Call(api_method, params, files))
-        if api_method in self.fail_next:
-            raise self.fail_next.pop(api_method)
-        return 200, json.dumps({"ok": True, "result": self._answer(api_method, params)}).encode()
+        call = Call(api_method, params, files)
+        self.calls.append(call)
+        failures = self.fail_next.get(api_method)
+        if failures:
+            call.ok = False
+            failure = failures.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            status, body = failure
+            return status, json.dumps(body).encode()
+        call.result = self._answer(api_method, params)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
+
+    def fail(self, method: str, *failures: Exception | tuple[int, dict[str, Any]]) -> None:
+        self.fail_next.setdefault(method, []).extend(failures)
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -79,6 +92,13 @@ class FakeBotAPI(BaseRequest):
                 "can_join_groups": False,
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
+            }
+        if method == "editMessageText":
+            return {
+                "message_id": int(params["message_id"]),
+                "date": 1_790_000_000,
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": params["text"],
             }
         if method in ("sendMessage", "sendDocument"):
             message: dict[str, Any] = {
@@ -177,12 +197,17 @@ class TelegramClient:
     # -- reading what the bot said --------------------------------------------------------
 
     def sent(self) -> list[Call]:
+        """Messages and documents that reached this chat (failed calls excluded)."""
         return [
             c
             for c in self.api.calls
             if c.method in ("sendMessage", "sendDocument")
+            and c.ok
             and int(c.params["chat_id"]) == self.chat_id
         ]
+
+    def edits(self) -> list[Call]:
+        return [c for c in self.api.calls if c.method == "editMessageText" and c.ok]
 
     def texts(self) -> list[str]:
         return [c.params["text"] for c in self.sent() if c.method == "sendMessage"]
@@ -211,7 +236,7 @@ class TelegramClient:
 async def start_app(db: Path, api: FakeBotAPI) -> Any:
     """Build the real application from settings, as ``optout-bot run`` does, and start it up."""
     settings = Settings(telegram_token=TOKEN, database_path=db, _env_file=None)  # type: ignore[call-arg]
-    app = build_telegram(settings, request=api)
+    app = build_telegram(settings, request=api, deliver_inline=True)
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
@@ -222,3 +247,8 @@ async def stop_app(app: Any) -> None:
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+def services(app: Any) -> dict[str, Any]:
+    """The storage, outbox, scheduler and inbox the application runs with."""
+    return app.bot_data["services"]  # type: ignore[no-any-return]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.storage import MIGRATIONS, Storage
 from conversations.case import Case, Step
-from conversations.effects import Forget, Say
+from conversations.effects import Cancel, Forget, Say, Schedule
 from tests.conftest import START
 
 
@@ -74,3 +75,49 @@ async def test_forget_erases_case_and_outbox(storage: Storage) -> None:
     assert [p.effect.message for p in await storage.pending(5) if isinstance(p.effect, Say)] == [
         "deleted"
     ]
+
+
+async def test_reminders_are_scheduled_replaced_and_cancelled(storage: Storage) -> None:
+    """Schedule upserts by key; Cancel drops by key; both in the case's transaction."""
+    case = Case.new(6, START)
+    soon, later = START + timedelta(minutes=5), START + timedelta(hours=1)
+    await storage.commit(
+        case, [Schedule(key="tick", due_at=later), Schedule(key="checkin", due_at=later)]
+    )
+    await storage.commit(case, [Schedule(key="tick", due_at=soon), Cancel(keys=("checkin",))])
+    assert await storage.reminders(6) == {"tick": soon}
+    assert await storage.next_due() == soon
+
+
+async def test_due_reminders_are_claimed_once_and_released_after_a_crash(storage: Storage) -> None:
+    """A claimed reminder is not handed out twice; a restart releases unfinished claims."""
+    await storage.commit(Case.new(8, START), [Schedule(key="tick", due_at=START)])
+    first = await storage.claim_due(START + timedelta(seconds=1))
+    assert [r.key for r in first] == ["tick"]
+    assert await storage.claim_due(START + timedelta(seconds=2)) == []
+    assert await storage.release_claims() == 1
+    again = await storage.claim_due(START + timedelta(seconds=3))
+    assert [r.id for r in again] == [first[0].id]
+
+
+async def test_consuming_a_reminder_and_scheduling_its_successor_is_atomic(
+    storage: Storage,
+) -> None:
+    """The tick that fired is deleted and the next tick stored in the same commit."""
+    case = Case.new(9, START)
+    await storage.commit(case, [Schedule(key="tick", due_at=START)])
+    (due,) = await storage.claim_due(START)
+    nxt = START + timedelta(minutes=5)
+    await storage.commit(case, [Schedule(key="tick", due_at=nxt)], consumed_reminder=due.id)
+    assert await storage.reminders(9) == {"tick": nxt}
+    assert [r.key for r in await storage.claim_due(nxt)] == ["tick"]
+
+
+async def test_forget_erases_reminders_and_slots_too(storage: Storage) -> None:
+    """/delete leaves no reminder and no remembered message behind."""
+    case = Case.new(11, START)
+    await storage.commit(case, [Schedule(key="checkin", due_at=START)])
+    await storage.set_slot(11, "countdown", 5)
+    await storage.commit(case, [Forget(chat_id=11)])
+    assert await storage.reminders(11) == {}
+    assert await storage.slot(11, "countdown") is None

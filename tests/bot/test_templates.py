@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from conversations.case import Case, Reason, Step
 from conversations.effects import Say
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from tests.conftest import START
+from tests.walks import Walk
 
 HOSTILE = '<b>x</b> {{ 7*7 }} {% raw %} & "quoted" 🦄'
 
@@ -46,7 +48,8 @@ def case_for(country: str, language: str, **extra: object) -> Case:
 
 
 def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
-    """All messages the brain can ask the renderer for, for one country."""
+    """All messages the brain asks the renderer for, for one country: every step's question,
+    the messages of scripted walks through every branch, and every rejection."""
     says: list[Say] = []
     for step in Step:
         for linked in (True, False, None):
@@ -58,6 +61,10 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
         questions.status(empty, k),
         questions.country_confirmed(case_for(country, language), k),
     ]
+    for branch in BRANCHES:
+        walk = Walk.begin(k, START, language=language).to_letter(country, both=True)
+        branch(walk)
+        says += [e for e in walk.effects if isinstance(e, Say)]
     says += [Say(message=m) for m in machine.INFO_COMMANDS.values()]
     says += [
         Say(message=m)
@@ -65,7 +72,6 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             "welcome",
             "welcome_back",
             "deleted",
-            "language_set",
             "stale_button",
             "choose_button",
             "text_expected",
@@ -77,11 +83,65 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             "own_words_control_chars",
             "group_chat",
             "error",
+            "region_unknown",
+            "proof_expected",
+            "timezone_unknown",
+            "timezone_needs_country",
         )
     ]
     says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
     says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
+    says.append(Say(message="proof_too_long", context={"length": 5000, "limit": 4000}))
     return says
+
+
+def _code_runs_out(walk: Walk) -> None:
+    walk.press("letter:submitted")
+    walk.press("submitted:no_code")
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=90))
+    walk.press("code_expired:have_code")
+    walk.press("code:entered")
+    walk.press("waiting:pause")
+    walk.press("waiting:resume")
+    walk.press("waiting:nothing_yet")
+    walk.command("timezone")
+    walk.press("timezone:UTC")
+    walk.command("language")
+    walk.press(f"language:{walk.case.language}")
+
+
+def _deadline_then_complaint(walk: Walk) -> None:
+    walk.press("letter:submitted")
+    walk.press("submitted:no_code_needed")
+    walk.advance(timedelta(days=70))
+    walk.press("waiting:escalate")
+    if walk.case.step is Step.REGION:
+        walk.press("region:DE-HH")
+    walk.advance(timedelta(days=120))
+    walk.press("escalated:confirmed")
+    walk.text("Meta: we will honour your objection.")
+
+
+def _refused(walk: Walk) -> None:
+    walk.press("letter:submitted")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:refused")
+    if walk.case.step is Step.REGION:
+        walk.press("region:DE-BY")
+    walk.press("escalated:authority_answered")
+
+
+def _no_code_but_new_one(walk: Walk) -> None:
+    walk.press("letter:submitted")
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=20))
+    walk.press("code:new_code")
+    walk.command("cancel")
+    walk.command("start")
+
+
+BRANCHES = (_code_runs_out, _deadline_then_complaint, _refused, _no_code_but_new_one)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

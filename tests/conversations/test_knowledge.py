@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pycountry
@@ -18,6 +18,11 @@ from conversations.knowledge import Knowledge
 EEA = {
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+}  # fmt: skip
+
+GERMAN_STATES = {
+    "DE-BW", "DE-BY", "DE-BE", "DE-BB", "DE-HB", "DE-HH", "DE-HE", "DE-MV",
+    "DE-NI", "DE-NW", "DE-RP", "DE-SL", "DE-SN", "DE-ST", "DE-SH", "DE-TH",
 }  # fmt: skip
 
 _RAW: dict[str, Any] = tomllib.loads(knowledge.KNOWLEDGE_FILE.read_text(encoding="utf-8"))
@@ -86,6 +91,86 @@ def test_eea_has_30_countries_each_with_its_own_regulator() -> None:
         assert code in k.country_regulators, code
         assert k.regulator_for(code) is k.regulators[k.country_regulators[code]]
     assert k.country_regulators["DE"] == "de_states"
+
+
+def test_every_eea_regulator_is_a_gdpr_authority() -> None:
+    """The EEA countries', the lead and the German states' authorities take Art. 77 complaints."""
+    k = knowledge.load()
+    for code in EEA:
+        regulator = k.regulator_for(code)
+        assert regulator is not None, code
+        assert regulator.gdpr_authority, code
+    eea = k.jurisdictions["eea"]
+    assert eea.lead_regulator is not None
+    assert k.regulators[eea.lead_regulator].gdpr_authority
+    for subdivision, key in k.subdivision_regulators.items():
+        assert k.regulators[key].gdpr_authority, subdivision
+
+
+def test_authorities_outside_the_eea_are_not_gdpr_authorities() -> None:
+    """No country outside the EEA is sent to an authority marked as taking Art. 77 complaints."""
+    k = knowledge.load()
+    for code, key in k.country_regulators.items():
+        if code not in EEA:
+            assert not k.regulators[key].gdpr_authority, (code, key)
+
+
+def test_every_german_state_maps_to_a_german_language_authority() -> None:
+    """Each of the 16 German states has its own authority, which takes complaints in German."""
+    k = knowledge.load()
+    assert set(k.subdivisions_of("DE")) == GERMAN_STATES
+    keys = set()
+    for state in GERMAN_STATES:
+        subdivision = pycountry.subdivisions.get(code=state)  # type: ignore[no-untyped-call]
+        assert subdivision is not None and subdivision.country_code == "DE", state
+        regulator = k.regulator_for("DE", state)
+        assert regulator is not None, state
+        assert regulator is not k.regulators["de_states"], state
+        assert regulator.complaint_language == "de", state
+        keys.add(k.subdivision_regulators[state])
+    assert len(keys) == len(GERMAN_STATES)
+
+
+def test_regulator_for_a_german_state_and_for_germany() -> None:
+    """Hamburg resolves to the Hamburg authority; Germany without a state to the generic entry."""
+    k = knowledge.load()
+    hamburg = k.regulator_for("DE", "DE-HH")
+    assert hamburg is k.regulators["de_hh"]
+    assert "HmbBfDI" in hamburg.name["en"]
+    assert k.regulator_for("DE") is k.regulators["de_states"]
+    assert k.regulator_for("DE", None) is k.regulators["de_states"]
+
+
+def test_bavaria_is_the_private_sector_authority() -> None:
+    """Bavaria resolves to the BayLDA (private sector, so Meta), not the public-sector BayLfD."""
+    k = knowledge.load()
+    bavaria = k.regulator_for("DE", "DE-BY")
+    assert bavaria is not None
+    assert "BayLDA" in bavaria.name["en"]
+    assert bavaria.complaint_url == "https://www.lda.bayern.de/de/beschwerde.html"
+
+
+def test_complaint_languages_are_iso_639_1() -> None:
+    """Every complaint_language in the file is a two-letter ISO 639-1 code."""
+    k = knowledge.load()
+    languages = {
+        key: r.complaint_language for key, r in k.regulators.items() if r.complaint_language
+    }
+    assert languages
+    for key, language in languages.items():
+        assert len(language) == 2 and pycountry.languages.get(alpha_2=language), (key, language)
+
+
+def test_eea_authority_report_ends_three_calendar_months_later() -> None:
+    """The authority's report on a GDPR complaint is due three calendar months after lodging."""
+    period = knowledge.load().jurisdictions["eea"].authority_report
+    assert period is not None
+    assert (period.months, period.days) == (3, None)
+    start = datetime(2026, 11, 26, 14, 30, tzinfo=UTC)
+    assert period.ends(start) == datetime(2027, 2, 26, 14, 30, tzinfo=UTC)
+    # the month's last day where the day does not exist
+    assert period.ends(datetime(2026, 11, 30, tzinfo=UTC)) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert period.ends(datetime(2027, 5, 31, tzinfo=UTC)) == datetime(2027, 8, 31, tzinfo=UTC)
 
 
 def test_country_aliases_are_needed_and_resolve() -> None:
@@ -185,3 +270,21 @@ def test_unknown_regulator_key_fails(raw: dict[str, Any]) -> None:
     """A country_regulators entry pointing at a regulator that does not exist is rejected."""
     raw["country_regulators"]["DE"] = "de_bund"
     _assert_rejected(raw, "regulator for DE: unknown regulator 'de_bund'")
+
+
+def test_unknown_subdivision_code_fails(raw: dict[str, Any]) -> None:
+    """A subdivision_regulators entry for a code that is not ISO 3166-2 is rejected."""
+    raw["subdivision_regulators"]["DE-XX"] = "de_hh"
+    _assert_rejected(raw, "subdivision_regulators: not an ISO 3166-2 code: 'DE-XX'")
+
+
+def test_unknown_subdivision_regulator_key_fails(raw: dict[str, Any]) -> None:
+    """A subdivision_regulators entry pointing at a regulator that does not exist is rejected."""
+    raw["subdivision_regulators"]["DE-HH"] = "de_hamburg"
+    _assert_rejected(raw, "regulator for DE-HH: unknown regulator 'de_hamburg'")
+
+
+def test_authority_report_with_days_and_months_fails(raw: dict[str, Any]) -> None:
+    """An authority_report period given in both days and months is rejected."""
+    raw["jurisdictions"]["eea"]["authority_report"]["days"] = 90
+    _assert_rejected(raw, "a deadline needs exactly one of days or months")

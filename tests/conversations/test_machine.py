@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from conversations import machine, questions
 from conversations.case import Case, Reason, Step
 from conversations.effects import Forget, Say, SendLetter
-from conversations.events import Command, Event, Media, Press, Text
+from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -76,6 +76,52 @@ def test_happy_path_reaches_the_letter_with_every_answer(knowledge: Knowledge) -
     assert "form_help" in messages(effects)
 
 
+def aftercare_inputs(base: Case) -> dict[tuple[Step, machine.Trigger], tuple[Case, Event]]:
+    """One input per transition after the form was submitted."""
+    t = machine.Trigger
+    sent = base.model_copy(update={"form_submitted_at": NOW, "timezone": "Europe/Berlin"})
+    code = sent.model_copy(
+        update={
+            "step": Step.CODE,
+            "code_received_at": NOW,
+            "code_expires_at": NOW + timedelta(hours=1),
+        }
+    )
+    at = {s: sent.model_copy(update={"step": s}) for s in Step}
+    return {
+        (Step.SUBMITTED, t.CODE_RECEIVED): (at[Step.SUBMITTED], Press(data="submitted:have_code")),
+        (Step.SUBMITTED, t.NO_CODE_NEEDED): (
+            at[Step.SUBMITTED],
+            Press(data="submitted:no_code_needed"),
+        ),
+        (Step.CODE, t.CODE_ENTERED): (code, Press(data="code:entered")),
+        (Step.CODE, t.CODE_TROUBLE): (code, Press(data="code:missing")),
+        (Step.CODE, t.CODE_EXPIRES): (code, Reminder(key="code_expired", due_at=NOW)),
+        (Step.CODE_EXPIRED, t.CODE_RECEIVED): (
+            at[Step.CODE_EXPIRED],
+            Press(data="code_expired:have_code"),
+        ),
+        (Step.CODE_EXPIRED, t.CODE_ENTERED): (
+            at[Step.CODE_EXPIRED],
+            Press(data="code_expired:entered"),
+        ),
+        (Step.WAITING, t.CONFIRMED): (at[Step.WAITING], Press(data="waiting:confirmed")),
+        (Step.WAITING, t.ESCALATE): (
+            at[Step.WAITING].model_copy(update={"country": "FR"}),
+            Press(data="waiting:refused"),
+        ),
+        (Step.WAITING, t.ESCALATE_ASK_REGION): (at[Step.WAITING], Press(data="waiting:refused")),
+        (Step.REGION, t.REGION_CHOSEN): (at[Step.REGION], Press(data="region:DE-BY")),
+        (Step.ESCALATED, t.CONFIRMED): (at[Step.ESCALATED], Press(data="escalated:confirmed")),
+        (Step.ESCALATED, t.AUTHORITY_ANSWERED): (
+            at[Step.ESCALATED],
+            Press(data="escalated:authority_answered"),
+        ),
+        (Step.PROOF, t.PROOF_KEPT): (at[Step.PROOF], Text(text="Meta: we will honour it.")),
+        (Step.PROOF, t.PROOF_SKIPPED): (at[Step.PROOF], Press(data="proof:skip")),
+    }
+
+
 def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
     knowledge: Knowledge,
 ) -> None:
@@ -117,6 +163,7 @@ def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
         ),
         (Step.LETTER, machine.Trigger.EDIT_REASON): (base, Press(data="letter:edit_reason")),
         (Step.LETTER, machine.Trigger.SUBMITTED): (base, Press(data="letter:submitted")),
+        **aftercare_inputs(base),
     }
     table_moves = {(s, t) for s, moves in machine.TABLE.items() for t in moves}
     assert set(inputs) == table_moves
@@ -153,6 +200,9 @@ def test_rejected_input_changes_nothing_and_repeats_the_question(
             continue
         if current is Step.PLATFORMS and event == Press(data="platforms:facebook"):
             continue  # the one place where this old button is a valid answer
+        if current is Step.PROOF and isinstance(event, Text) and event.text in VALID_OWN_WORDS:
+            assert new_case.proof is not None and new_case.proof.text == event.text
+            continue  # any pasted text can be Meta's confirmation
         assert new_case == case, (current, event)
         expected = [s.message for s in questions.ask(case, knowledge)]
         assert expected, current
@@ -287,7 +337,7 @@ def test_submitted_records_the_milestone(knowledge: Knowledge) -> None:
         at_letter(knowledge), Press(data="letter:submitted"), NOW, knowledge
     )
     assert new_case.form_submitted_at == NOW
-    assert messages(effects) == ["ask_submitted"]
+    assert messages(effects) == ["ask_code"]
 
 
 def test_info_commands_change_nothing(knowledge: Knowledge) -> None:
@@ -333,3 +383,13 @@ def test_language_while_paused_returns_to_the_paused_question(knowledge: Knowled
         k=knowledge,
     )
     assert case.step is Step.EMAIL and case.resume_step is None
+
+
+def test_emoji_sequences_are_fine_but_bidi_overrides_are_not(knowledge: Knowledge) -> None:
+    """Family emoji (zero-width joiners) pass; a right-to-left override does not."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.OWN_WORDS})
+    family = "My family 👨\u200d👩\u200d👧 appears in my photos."
+    ok, _ = machine.step(case, Text(text=family), NOW, knowledge)
+    assert ok.own_words == family
+    bad, effects = machine.step(case, Text(text="I agree\u202e.eerga ton od I"), NOW, knowledge)
+    assert bad == case and messages(effects)[0] == "own_words_control_chars"

@@ -1,0 +1,71 @@
+"""The scheduler: sleeps until the next reminder in the database falls due, then feeds it to
+the brain through the inbox, like any other input.
+
+The database is the truth: nothing is kept in memory that a restart would lose. A reminder is
+claimed before it is handled and deleted in the same transaction as the case change it causes;
+claims left by a process that died are released at start-up, so the reminder runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.storage import DueReminder, Storage
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+HandleReminder = Callable[[DueReminder], Awaitable[None]]
+
+#: Upper bound on one sleep, so a clock jump (suspend, NTP) is noticed within this many seconds.
+MAX_SLEEP = 60.0
+
+
+class Scheduler:
+    def __init__(self, storage: Storage, handle: HandleReminder, clock: Clock) -> None:
+        self._storage = storage
+        self._handle = handle
+        self._clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was scheduled: look again (it may be earlier than the current sleep)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        released = await self._storage.release_claims()
+        if released:
+            log.info("released %s reminder claim(s) left by an earlier process", released)
+
+    async def run_due(self) -> int:
+        """Handle every reminder that is due now. Returns how many were handled."""
+        handled = 0
+        while due := await self._storage.claim_due(self._clock()):
+            for reminder in due:
+                try:
+                    await self._handle(reminder)
+                except Exception as error:  # noqa: BLE001 - one broken case must not stop the rest
+                    log.error("reminder %s failed: %s", reminder.id, type(error).__name__)
+                handled += 1
+        return handled
+
+    async def seconds_to_next(self) -> float | None:
+        due = await self._storage.next_due()
+        if due is None:
+            return None
+        return max((due - self._clock()).total_seconds(), 0.0)
+
+    async def run(self) -> None:
+        await self.start()
+        while True:
+            await self.run_due()
+            self._wake.clear()
+            wait = await self.seconds_to_next()
+            timeout = MAX_SLEEP if wait is None else min(wait, MAX_SLEEP)
+            if timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)

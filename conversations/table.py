@@ -1,0 +1,94 @@
+"""The transition table: step -> trigger -> next step. Data, after h11's ``_state.py``.
+
+The README's diagram is generated from it and tests walk every entry. ``GLOBAL`` holds what
+works from every step; ``None`` there means "back to the step the person left".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from conversations.case import Step
+
+
+class Trigger(StrEnum):
+    START = "/start"
+    ONE_PLATFORM = "one platform"
+    BOTH_PLATFORMS = "both platforms"
+    LINKED_ANSWERED = "linked answered"
+    COUNTRY_FOUND = "country found"
+    EMAIL_VALID = "email valid"
+    REASONS_DONE = "reasons done"
+    WORDS_GIVEN = "own words given"
+    WORDS_SKIPPED = "own words skipped"
+    EDIT_REASON = "edit reason"
+    SUBMITTED = "form submitted"
+    CODE_RECEIVED = "code received"
+    NO_CODE_NEEDED = "no code needed"
+    CODE_TROUBLE = "no code / new code"
+    CODE_EXPIRES = "code expires"
+    CODE_ENTERED = "code entered"
+    CONFIRMED = "Meta confirmed"
+    ESCALATE = "refused / deadline passed"
+    ESCALATE_ASK_REGION = "refused / deadline passed (Germany)"
+    REGION_CHOSEN = "state chosen"
+    PROOF_KEPT = "proof kept"
+    PROOF_SKIPPED = "proof skipped"
+    AUTHORITY_ANSWERED = "authority answered"
+    # global
+    START_OVER = "start over"
+    LANGUAGE = "/language"
+    LANGUAGE_CHOSEN = "language chosen"
+    TIMEZONE = "/timezone"
+    TIMEZONE_CHOSEN = "time zone chosen"
+    CANCEL = "/cancel"
+    RESUME = "resume"
+    DELETE = "/delete"
+
+
+TABLE: dict[Step, dict[Trigger, Step]] = {
+    Step.NEW: {Trigger.START: Step.PLATFORMS},
+    Step.PLATFORMS: {Trigger.ONE_PLATFORM: Step.COUNTRY, Trigger.BOTH_PLATFORMS: Step.LINKED},
+    Step.LINKED: {Trigger.LINKED_ANSWERED: Step.COUNTRY},
+    Step.COUNTRY: {Trigger.COUNTRY_FOUND: Step.EMAIL},
+    Step.EMAIL: {Trigger.EMAIL_VALID: Step.REASONS},
+    Step.REASONS: {Trigger.REASONS_DONE: Step.OWN_WORDS},
+    Step.OWN_WORDS: {Trigger.WORDS_GIVEN: Step.LETTER, Trigger.WORDS_SKIPPED: Step.LETTER},
+    Step.LETTER: {Trigger.EDIT_REASON: Step.REASONS, Trigger.SUBMITTED: Step.SUBMITTED},
+    Step.SUBMITTED: {Trigger.CODE_RECEIVED: Step.CODE, Trigger.NO_CODE_NEEDED: Step.WAITING},
+    Step.CODE: {
+        Trigger.CODE_ENTERED: Step.WAITING,
+        Trigger.CODE_EXPIRES: Step.CODE_EXPIRED,
+        Trigger.CODE_TROUBLE: Step.SUBMITTED,
+    },
+    Step.CODE_EXPIRED: {Trigger.CODE_RECEIVED: Step.CODE, Trigger.CODE_ENTERED: Step.WAITING},
+    Step.WAITING: {
+        Trigger.CONFIRMED: Step.PROOF,
+        Trigger.ESCALATE: Step.ESCALATED,
+        Trigger.ESCALATE_ASK_REGION: Step.REGION,
+    },
+    Step.REGION: {Trigger.REGION_CHOSEN: Step.ESCALATED},
+    Step.ESCALATED: {Trigger.CONFIRMED: Step.PROOF, Trigger.AUTHORITY_ANSWERED: Step.DONE},
+    Step.PROOF: {Trigger.PROOF_KEPT: Step.DONE, Trigger.PROOF_SKIPPED: Step.DONE},
+    Step.DONE: {},
+    Step.LANGUAGE: {},
+    Step.TIMEZONE: {},
+    Step.PAUSED: {},
+}
+
+GLOBAL: dict[Trigger, Step | None] = {
+    Trigger.START_OVER: Step.PLATFORMS,
+    Trigger.LANGUAGE: Step.LANGUAGE,
+    Trigger.LANGUAGE_CHOSEN: None,
+    Trigger.TIMEZONE: Step.TIMEZONE,
+    Trigger.TIMEZONE_CHOSEN: None,
+    Trigger.CANCEL: Step.PAUSED,
+    Trigger.RESUME: None,
+    Trigger.DELETE: Step.NEW,
+}
+
+#: Side steps that return to where the person was.
+SIDE_STEPS = frozenset({Step.LANGUAGE, Step.TIMEZONE, Step.PAUSED})
+
+#: Steps that ask a question, i.e. that /cancel can leave and /language can come back to.
+QUESTION_STEPS = frozenset(TABLE) - {Step.NEW} - SIDE_STEPS

@@ -1,0 +1,172 @@
+"""Time for a case: the code countdown, the check-in ladder, quiet hours, time zones.
+
+Pure functions of the case, the knowledge data and ``now``. Durations come from the knowledge
+data (``[schedule]`` for product timing, jurisdictions for legal periods), never from literals.
+Time-zone rules are reference data (``zoneinfo``, with the ``tzdata`` package as fallback), read
+like the knowledge file; no clock is read here.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.core import get_global
+
+from conversations.case import Case
+from conversations.knowledge import Knowledge
+
+# Reminder keys. Stored in the database with each reminder: never rename one.
+TICK = "tick"
+CODE_LEFT = "code_left"  # + ":<minutes>"
+CODE_EXPIRED = "code_expired"
+CHECKIN = "checkin"
+AUTHORITY = "authority_report"
+
+#: Where CLDR lists several zones for a country and the first is not where most people live.
+PRIMARY_ZONES = {
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "ES": "Europe/Madrid",
+    "PT": "Europe/Lisbon",
+    "RU": "Europe/Moscow",
+    "MX": "America/Mexico_City",
+    "AR": "America/Argentina/Buenos_Aires",
+    "ID": "Asia/Jakarta",
+    "CL": "America/Santiago",
+    "NZ": "Pacific/Auckland",
+}
+UTC_ZONE = "UTC"
+
+
+def zones_of(country: str) -> list[str]:
+    """The IANA zones CLDR lists for a country (empty for none)."""
+    zones = get_global("territory_zones")
+    return [z for z in zones.get(country, []) if is_zone(z)]
+
+
+def default_zone(country: str | None) -> str:
+    if country is None:
+        return UTC_ZONE
+    zones = zones_of(country)
+    if country in PRIMARY_ZONES and PRIMARY_ZONES[country] in zones:
+        return PRIMARY_ZONES[country]
+    return zones[0] if zones else UTC_ZONE
+
+
+def is_zone(name: str) -> bool:
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def zone(case: Case) -> ZoneInfo:
+    return ZoneInfo(case.timezone or default_zone(case.country))
+
+
+# -- the code countdown ---------------------------------------------------------------------
+
+
+def code_validity(case: Case, k: Knowledge) -> timedelta | None:
+    """How long Meta's code is valid here, from the knowledge data (None where unknown)."""
+    if case.country is None:
+        return None
+    minutes = k.jurisdiction_for(case.country).code.validity_minutes
+    return timedelta(minutes=minutes) if minutes else None
+
+
+def minutes_left(case: Case, now: datetime) -> int:
+    """Whole minutes until the code expires, rounded up (0 once it has)."""
+    if case.code_expires_at is None or now >= case.code_expires_at:
+        return 0
+    return math.ceil((case.code_expires_at - now).total_seconds() / 60)
+
+
+def next_tick(case: Case, k: Knowledge, now: datetime) -> datetime | None:
+    """When the countdown message is next updated: every few minutes, every minute at the end."""
+    if case.code_expires_at is None or now >= case.code_expires_at:
+        return None
+    s = k.schedule
+    left = case.code_expires_at - now
+    step = timedelta(
+        minutes=1
+        if left <= timedelta(minutes=s.countdown_final_minutes)
+        else s.countdown_tick_minutes
+    )
+    # Align ticks to whole steps before expiry so the displayed minutes are round numbers.
+    steps_before_expiry = math.ceil(left / step) - 1
+    due = case.code_expires_at - steps_before_expiry * step
+    if due <= now:
+        due = now + step
+    return min(due, case.code_expires_at)
+
+
+def code_reminder_keys(k: Knowledge) -> list[str]:
+    return [f"{CODE_LEFT}:{m}" for m in k.schedule.code_reminders_minutes]
+
+
+def code_reminder_is_current(key: str, case: Case, k: Knowledge, now: datetime) -> bool:
+    """A "N minutes left" reminder still fits the present: the code is valid, and no smaller
+    reminder has become due meanwhile (after downtime only the most recent one is sent)."""
+    left = minutes_left(case, now)
+    if left <= 0:
+        return False
+    threshold = int(key.split(":", 1)[1])
+    smaller = [m for m in k.schedule.code_reminders_minutes if m < threshold]
+    return not any(left <= m for m in smaller)
+
+
+# -- check-ins -----------------------------------------------------------------------------
+
+
+def deadline(case: Case, k: Knowledge, start: datetime) -> datetime | None:
+    """When Meta's answer is due by law, for an objection sent at ``start``."""
+    if case.country is None:
+        return None
+    period = k.jurisdiction_for(case.country).deadline
+    return period.ends(start) if period else None
+
+
+def next_checkin(case: Case, k: Knowledge, now: datetime) -> datetime | None:
+    """The next rung of the ladder after ``now`` (the deadline is the last), in daytime."""
+    start = case.code_entered_at or case.form_submitted_at
+    if start is None:
+        return None
+    rungs = [start + timedelta(hours=h) for h in k.schedule.checkin_after_hours]
+    if case.deadline_at is not None:
+        rungs = [r for r in rungs if r < case.deadline_at] + [case.deadline_at]
+    upcoming = [r for r in rungs if r > now]
+    return daytime(case, k, upcoming[0]) if upcoming else None
+
+
+def is_quiet(case: Case, k: Knowledge, moment: datetime) -> bool:
+    hour = moment.astimezone(zone(case)).hour
+    start, end = k.schedule.quiet_from_hour, k.schedule.quiet_until_hour
+    return hour >= start or hour < end if start > end else start <= hour < end
+
+
+def daytime(case: Case, k: Knowledge, moment: datetime) -> datetime:
+    """``moment``, or the end of the person's night if it falls into quiet hours."""
+    if not is_quiet(case, k, moment):
+        return moment
+    local = moment.astimezone(zone(case))
+    wake = local.replace(hour=k.schedule.quiet_until_hour, minute=0, second=0, microsecond=0)
+    if wake <= local:
+        wake = (local + timedelta(days=1)).replace(
+            hour=k.schedule.quiet_until_hour, minute=0, second=0, microsecond=0
+        )
+    return wake.astimezone(moment.tzinfo)
+
+
+def authority_report_due(case: Case, k: Knowledge, start: datetime) -> datetime | None:
+    if case.country is None:
+        return None
+    period = k.jurisdiction_for(case.country).authority_report
+    return daytime(case, k, period.ends(start)) if period else None

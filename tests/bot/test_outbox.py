@@ -1,0 +1,219 @@
+"""The sender: order, urgency, Telegram's rate limits, retries, blocked chats, edited messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.outbox import ChatUnreachable, Limits, MessageGone, Outbox, RetryLater
+from bot.renderer import Message, Renderer
+from bot.storage import Storage
+from conversations.case import Case
+from conversations.effects import Say, Schedule
+from tests.conftest import START, Clock
+
+
+class FakeTransport:
+    """Records what was sent when; raises the failures a test queues up."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.sent: list[tuple[int, str, object]] = []  # (chat, what, when)
+        self.failures: list[Exception] = []
+        self.next_id = 100
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def send_message(self, chat_id: int, message: Message) -> int:
+        self._maybe_fail()
+        self.sent.append((chat_id, message.plain, self.clock()))
+        self.next_id += 1
+        return self.next_id
+
+    async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
+        self._maybe_fail()
+        self.sent.append((chat_id, f"EDIT {message_id}: {message.plain}", self.clock()))
+
+    async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
+        self._maybe_fail()
+        self.sent.append((chat_id, f"DOC {filename}", self.clock()))
+
+
+def case(chat: int) -> Case:
+    return Case.new(chat, START).model_copy(update={"language": "en"})
+
+
+async def queue(storage: Storage, chat: int, *says: Say) -> None:
+    await storage.commit(case(chat), list(says))
+
+
+async def drain(outbox: Outbox, clock: Clock, limit: float = 3600) -> None:
+    """Run the sender on a hand-moved clock until nothing is left."""
+    waited = 0.0
+    while waited < limit:
+        pause = await outbox.send_ready()
+        if pause is None:
+            return
+        clock.advance(seconds=pause)
+        waited += pause
+    raise AssertionError("outbox did not drain")
+
+
+@pytest.fixture
+def transport(clock: Clock) -> FakeTransport:
+    return FakeTransport(clock)
+
+
+@pytest.fixture
+def outbox(storage: Storage, renderer: Renderer, transport: FakeTransport, clock: Clock) -> Outbox:
+    return Outbox(storage, renderer, transport, clock)
+
+
+async def test_a_chat_gets_its_messages_in_order(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Within one chat the order is kept, whatever the urgency."""
+    await queue(storage, 1, Say(message="help", urgency="checkin"), Say(message="privacy"))
+    await drain(outbox, clock)
+    assert [s[1][:12] for s in transport.sent] == ["What I can d", "Privacy noti"]
+
+
+async def test_urgent_messages_jump_the_queue_across_chats(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Replies first, then the countdown, then check-ins, across chats."""
+    await queue(storage, 1, Say(message="help", urgency="checkin"))
+    await queue(storage, 2, Say(message="help", urgency="countdown"))
+    await queue(storage, 3, Say(message="help", urgency="reply"))
+    await drain(outbox, clock)
+    assert [chat for chat, _, _ in transport.sent] == [3, 2, 1]
+
+
+async def test_never_more_than_30_per_second_overall(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """A backlog of 200 messages to 200 chats goes out at no more than 30 in any second."""
+    for chat in range(200):
+        await queue(storage, chat, Say(message="help"))
+    await drain(outbox, clock)
+    times = [when for _, _, when in transport.sent]
+    assert len(times) == 200
+    for i, start in enumerate(times):
+        in_window = [t for t in times[i:] if t - start < timedelta(seconds=1)]
+        assert len(in_window) <= 30
+    assert times[-1] - times[0] >= timedelta(seconds=6)
+
+
+async def test_one_chat_gets_a_short_burst_then_one_per_second(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Ten messages to one chat: a burst of three, then about one a second."""
+    await queue(storage, 7, *[Say(message="help") for _ in range(10)])
+    await drain(outbox, clock)
+    times = [when for _, _, when in transport.sent]
+    assert times[2] - times[0] < timedelta(seconds=0.1)
+    assert times[9] - times[2] >= timedelta(seconds=6.9)
+
+
+async def test_retry_after_pauses_everything_for_as_long_as_asked(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Flood control: nothing is sent before Telegram's retry_after has passed, nothing is lost."""
+    await queue(storage, 1, Say(message="help"))
+    await queue(storage, 2, Say(message="help"))
+    transport.failures = [RetryLater(12)]
+    await drain(outbox, clock)
+    assert len(transport.sent) == 2
+    assert transport.sent[0][2] - START >= timedelta(seconds=12)
+
+
+async def test_network_errors_are_retried_with_backoff(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Three failures in a row, then success: delivered once, after growing pauses."""
+    await queue(storage, 1, Say(message="help"))
+    transport.failures = [OSError("down"), TimeoutError(), ConnectionError()]
+    await drain(outbox, clock)
+    assert len(transport.sent) == 1
+    assert transport.sent[0][2] - START >= timedelta(seconds=2 + 4 + 8)
+
+
+async def test_a_message_that_keeps_failing_is_given_up(
+    storage: Storage, renderer: Renderer, transport: FakeTransport, clock: Clock
+) -> None:
+    """After the last attempt the message is dropped (and logged), so the queue moves on."""
+    outbox = Outbox(storage, renderer, transport, clock, Limits(max_attempts=3))
+    await queue(storage, 1, Say(message="help"), Say(message="privacy"))
+    transport.failures = [OSError()] * 3
+    await drain(outbox, clock)
+    assert [s[1][:7] for s in transport.sent] == ["Privacy"]
+
+
+async def test_blocked_chat_loses_its_queue_and_reminders(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """Forbidden: nothing more is retried or scheduled for that chat; others go on."""
+    await storage.commit(
+        case(1),
+        [
+            Say(message="help"),
+            Say(message="privacy"),
+            Schedule(key="checkin", due_at=START + timedelta(days=1)),
+        ],
+    )
+    await queue(storage, 2, Say(message="help"))
+    transport.failures = [ChatUnreachable()]
+    await drain(outbox, clock)
+    assert [chat for chat, _, _ in transport.sent] == [2]
+    assert await storage.reminders(1) == {}
+    assert await storage.pending(1) == []
+
+
+async def test_countdown_is_edited_in_place(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """The first countdown message is sent; later ones edit it; a vanished one is re-sent."""
+    await queue(storage, 1, Say(message="help", slot="countdown"))
+    await queue(storage, 1, Say(message="help", slot="countdown", edit=True))
+    await drain(outbox, clock)
+    assert transport.sent[1][1].startswith("EDIT 101:")
+    transport.failures = [MessageGone()]
+    await queue(storage, 1, Say(message="help", slot="countdown", edit=True))
+    await drain(outbox, clock)
+    assert not transport.sent[-1][1].startswith("EDIT")
+    assert await storage.slot(1, "countdown") == 102
+
+
+async def test_flush_ignores_rate_limits_for_the_console(
+    storage: Storage, outbox: Outbox, transport: FakeTransport
+) -> None:
+    """flush() delivers everything at once (a terminal has no flood limits)."""
+    await queue(storage, 1, *[Say(message="help") for _ in range(10)])
+    assert await outbox.flush() == 10
+
+
+async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
+    db_path: Path, renderer: Renderer, clock: Clock
+) -> None:
+    """A transport that dies after accepting a message: the message is sent again, not lost."""
+    storage = await Storage.open(db_path)
+    await queue(storage, 1, Say(message="help"))
+
+    class DiesAfterSending(FakeTransport):
+        async def send_message(self, chat_id: int, message: Message) -> int:
+            await super().send_message(chat_id, message)
+            raise SystemExit  # the process dies before the delivery is recorded
+
+    dying = DiesAfterSending(clock)
+    with pytest.raises(SystemExit):
+        await Outbox(storage, renderer, dying, clock).send_ready()
+    await storage.close()
+    storage = await Storage.open(db_path)
+    again = FakeTransport(clock)
+    await drain(Outbox(storage, renderer, again, clock), clock)
+    await storage.close()
+    assert len(dying.sent) == 1 and len(again.sent) == 1  # at least once: one duplicate

@@ -1,0 +1,198 @@
+"""Keeping time, with a hand-moved clock: the code countdown, check-ins, proof, escalation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from conversations.case import CheckIns, Step
+from conversations.effects import Say, SendCalendar, SendLetter
+from conversations.events import Media
+from conversations.knowledge import Knowledge, add_months
+from conversations.timekeeping import CHECKIN, CODE_EXPIRED, TICK, daytime
+from tests.walks import START, Walk, said
+
+
+def submitted(k: Knowledge, country: str = "DE") -> Walk:
+    walk = Walk.begin(k, START).to_letter(country)
+    walk.press("letter:submitted")
+    return walk
+
+
+def test_code_countdown_edits_one_message_and_reminds_at_30_10_5(knowledge: Knowledge) -> None:
+    """A code starts a countdown: one message edited as time runs, three reminders, expiry."""
+    walk = submitted(knowledge)
+    assert walk.case.step is Step.SUBMITTED
+    first = walk.press("submitted:have_code")
+    countdown = [e for e in first if isinstance(e, Say) and e.message == "countdown"]
+    assert countdown and countdown[0].slot == "countdown" and not countdown[0].edit
+    assert walk.case.code_expires_at == START + timedelta(minutes=60)
+    fired = walk.advance(timedelta(minutes=61))
+    edits = [e for e in fired if isinstance(e, Say) and e.message == "countdown"]
+    assert all(e.edit and e.slot == "countdown" for e in edits)
+    # every 5 minutes for 55 minutes, then every minute, then the final "expired" edit
+    assert 14 <= len(edits) <= 18, len(edits)
+    reminders = [
+        e.context["minutes"] for e in fired if isinstance(e, Say) and e.message == "code_reminder"
+    ]
+    assert reminders == [30, 10, 5]
+    assert walk.case.step is Step.CODE_EXPIRED
+    assert said(fired)[-1] == "code_expired"
+    assert not walk.reminders, "nothing left scheduled after expiry"
+
+
+def test_reminders_that_became_pointless_during_downtime_are_not_sent(knowledge: Knowledge) -> None:
+    """Down from minute 20 to minute 58: only "2 minutes left" fits now, not 30 or 10."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=20))
+    late = walk.jump(timedelta(minutes=38))
+    reminders = [
+        e.context["minutes"] for e in late if isinstance(e, Say) and e.message == "code_reminder"
+    ]
+    assert reminders == [2]
+    assert walk.case.step is Step.CODE
+
+
+def test_downtime_past_expiry_gives_the_expiry_message_only(knowledge: Knowledge) -> None:
+    """Down until after expiry: no "5 minutes left" an hour late, just "expired, here's how"."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    late = walk.jump(timedelta(hours=2))
+    assert "code_reminder" not in said(late)
+    assert said(late).count("code_expired") == 1
+    assert walk.case.step is Step.CODE_EXPIRED
+
+
+def test_new_code_restarts_the_countdown(knowledge: Knowledge) -> None:
+    """After expiry, a new code starts a fresh countdown from now."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=70))
+    walk.press("code_expired:have_code")
+    assert walk.case.step is Step.CODE
+    assert walk.case.code_expires_at == walk.now + timedelta(minutes=60)
+    assert TICK in walk.reminders and CODE_EXPIRED in walk.reminders
+
+
+def test_whole_ladder_from_code_to_escalation(knowledge: Knowledge) -> None:
+    """Code entered, check-ins in daytime up to the one-month deadline, then escalation."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=3))
+    walk.press("code:entered")
+    assert walk.case.step is Step.WAITING
+    assert walk.case.deadline_at == walk.case.code_entered_at.replace(month=12)  # one month
+    assert TICK not in walk.reminders and CHECKIN in walk.reminders
+    mark = len(walk.log)
+    walk.advance(timedelta(days=40))
+    checkins = [
+        (at, e)
+        for at, e in walk.log[mark:]
+        if isinstance(e, Say) and e.message in ("checkin", "deadline_passed")
+    ]
+    assert len(checkins) == len(knowledge.schedule.checkin_after_hours) + 1
+    assert checkins[-1][1].message == "deadline_passed"
+    assert checkins[-1][0] >= walk.case.deadline_at
+    berlin = ZoneInfo("Europe/Berlin")
+    for at, say in checkins:
+        assert say.urgency == "checkin"
+        assert 9 <= at.astimezone(berlin).hour < 21, at  # daytime in Berlin
+    walk.press("waiting:escalate")
+    assert walk.case.step is Step.REGION  # Germany: the state's authority is competent
+    walk.text("Hamburg")
+    assert walk.case.step is Step.ESCALATED and walk.case.region == "DE-HH"
+    letters = [e.letter for e in walk.effects if isinstance(e, SendLetter)]
+    assert letters[-2:] == ["followup", "complaint"]
+    three_months = add_months(walk.now, 3)
+    assert walk.case.authority_report_due_at == daytime(walk.case, knowledge, three_months)
+    fired = walk.advance(timedelta(days=100))
+    assert "authority_checkin" in said(fired)
+
+
+def test_checkins_never_fire_at_night(knowledge: Knowledge) -> None:
+    """A check-in that would fall into quiet hours is moved to the next morning."""
+    walk = submitted(knowledge)
+    walk.advance(timedelta(hours=11))  # 20:00 UTC = 21:00 Berlin
+    walk.press("submitted:no_code_needed")
+    due = walk.reminders[CHECKIN].astimezone(ZoneInfo("Europe/Berlin"))
+    assert 9 <= due.hour < 21, due
+
+
+def test_late_checkin_at_night_waits_for_the_morning(knowledge: Knowledge) -> None:
+    """After downtime, an overdue check-in at 03:00 local is re-scheduled, not sent."""
+    walk = submitted(knowledge)
+    walk.press("submitted:no_code_needed")
+    walk.now = START.replace(hour=2)  # 03:00 Berlin, the next day
+    walk.now += timedelta(days=1)
+    fired = walk.jump(timedelta(0))
+    assert "checkin" not in said(fired)
+    assert walk.reminders[CHECKIN].astimezone(ZoneInfo("Europe/Berlin")).hour == 9
+
+
+def test_pause_and_resume_checkins(knowledge: Knowledge) -> None:
+    """Pausing cancels the next check-in; resuming schedules one again."""
+    walk = submitted(knowledge)
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:pause")
+    assert walk.case.checkins is CheckIns.PAUSED and CHECKIN not in walk.reminders
+    assert "checkin" not in said(walk.advance(timedelta(days=3)))
+    walk.press("waiting:resume")
+    assert walk.case.checkins is CheckIns.ON and CHECKIN in walk.reminders
+
+
+def test_confirmed_keeps_proof_then_offers_to_erase(knowledge: Knowledge) -> None:
+    """Meta confirmed: a pasted text or a screenshot is kept with its date; then the checklist."""
+    walk = submitted(knowledge)
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:confirmed")
+    assert walk.case.step is Step.PROOF and CHECKIN not in walk.reminders
+    walk.send(Media(file_id="AgACAgIAAxkBAAIB"))
+    assert walk.case.step is Step.DONE
+    assert walk.case.proof is not None and walk.case.proof.file_id == "AgACAgIAAxkBAAIB"
+    assert walk.case.proof.received_at == walk.now
+    assert said(walk.effects)[-1] == "done"
+
+
+def test_refused_outside_germany_escalates_straight_away(knowledge: Knowledge) -> None:
+    """France: no region question; the complaint is addressed to the CNIL."""
+    walk = submitted(knowledge, "FR")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:refused")
+    assert walk.case.step is Step.ESCALATED and walk.case.refused_at == walk.now
+    escalated = [e for e in walk.effects if isinstance(e, Say) and e.message == "escalated"][-1]
+    assert escalated.context["regulator"] == "fr"
+
+
+def test_no_right_to_object_means_no_complaint_letter(knowledge: Knowledge) -> None:
+    """USA: a follow-up to Meta, the right regulator named, but no Art. 77 complaint."""
+    walk = submitted(knowledge, "US")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:refused")
+    letters = [e.letter for e in walk.effects if isinstance(e, SendLetter)]
+    assert "followup" in letters and "complaint" not in letters
+
+
+def test_calendar_on_request(knowledge: Knowledge) -> None:
+    """ "Add to calendar" sends the dates as a calendar file and changes nothing."""
+    walk = submitted(knowledge)
+    walk.press("submitted:no_code_needed")
+    before = walk.case
+    out = walk.press("waiting:calendar")
+    assert any(isinstance(e, SendCalendar) for e in out)
+    assert walk.case == before
+
+
+def test_timezone_can_be_changed(knowledge: Knowledge) -> None:
+    """/timezone asks, and a typed IANA name is taken; the journey continues where it was."""
+    walk = submitted(knowledge, "US")
+    assert walk.case.timezone in (None, "America/New_York")
+    walk.press("submitted:no_code_needed")
+    assert walk.case.timezone == "America/New_York"
+    walk.command("timezone")
+    assert walk.case.step is Step.TIMEZONE
+    walk.text("America/Chicago")
+    assert walk.case.timezone == "America/Chicago" and walk.case.step is Step.WAITING
+    walk.command("timezone")
+    out = walk.text("Mars/Olympus_Mons")
+    assert said(out)[0] == "timezone_unknown" and walk.case.timezone == "America/Chicago"

@@ -1,0 +1,97 @@
+"""Scripted walks through the brain, shared by the brain tests and the template tests.
+
+``Walk`` drives ``machine.step`` with a hand-moved clock and fires due reminders the way the
+scheduler would, collecting every effect, so tests can ask "what did the person see?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from conversations import machine
+from conversations.case import Case
+from conversations.effects import Cancel, Effect, Say, Schedule
+from conversations.events import Command, Event, Press, Reminder, Text
+from conversations.knowledge import Knowledge
+
+START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+
+
+@dataclass
+class Walk:
+    k: Knowledge
+    now: datetime
+    case: Case
+    reminders: dict[str, datetime] = field(default_factory=dict)
+    effects: list[Effect] = field(default_factory=list)
+    #: every effect with the clock time it was produced at
+    log: list[tuple[datetime, Effect]] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, k: Knowledge, now: datetime, chat_id: int = 1, language: str = "en") -> Walk:
+        case = Case.new(chat_id, now).model_copy(update={"language": language})
+        return cls(k=k, now=now, case=case)
+
+    def send(self, event: Event) -> list[Effect]:
+        self.case, out = machine.step(self.case, event, self.now, self.k)
+        for effect in out:
+            if isinstance(effect, Schedule):
+                self.reminders[effect.key] = effect.due_at
+            elif isinstance(effect, Cancel):
+                for key in effect.keys:
+                    self.reminders.pop(key, None)
+        self.effects.extend(out)
+        self.log.extend((self.now, e) for e in out)
+        return out
+
+    def text(self, text: str) -> list[Effect]:
+        return self.send(Text(text=text))
+
+    def press(self, data: str) -> list[Effect]:
+        return self.send(Press(data=data))
+
+    def command(self, name: str) -> list[Effect]:
+        return self.send(Command(name=name))
+
+    def advance(self, delta: timedelta) -> list[Effect]:
+        """Move the clock, firing every reminder that falls due on the way, in order."""
+        end = self.now + delta
+        fired: list[Effect] = []
+        while self.reminders:
+            key, due = min(self.reminders.items(), key=lambda kv: kv[1])
+            if due > end:
+                break
+            self.now = max(self.now, due)
+            del self.reminders[key]
+            fired += self.send(Reminder(key=key, due_at=due))
+        self.now = end
+        return fired
+
+    def jump(self, delta: timedelta) -> list[Effect]:
+        """The bot was down: the clock moves, then every overdue reminder fires at once (late)."""
+        self.now += delta
+        fired: list[Effect] = []
+        for key, due in sorted(self.reminders.items(), key=lambda kv: kv[1]):
+            if due <= self.now and key in self.reminders:
+                del self.reminders[key]
+                fired += self.send(Reminder(key=key, due_at=due))
+        return fired
+
+    def to_letter(self, country: str = "DE", both: bool = False) -> Walk:
+        self.command("start")
+        if both:
+            self.press("platforms:both")
+            self.press("linked:yes")
+        else:
+            self.press("platforms:facebook")
+        self.text(country)
+        self.text("person@example.org")
+        self.press("reasons:children")
+        self.press("reasons:done")
+        self.text("My own words.")
+        return self
+
+
+def said(effects: list[Effect]) -> list[str]:
+    return [e.message for e in effects if isinstance(e, Say)]
