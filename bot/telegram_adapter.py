@@ -44,7 +44,7 @@ from conversations.knowledge import LANGUAGES
 log = logging.getLogger(__name__)
 
 #: The command menu, in this order. Descriptions come from templates/chat/_labels.j2.
-COMMANDS = ("start", "status", "cancel", "language", "privacy", "delete", "help")
+COMMANDS = ("start", "status", "cancel", "language", "timezone", "privacy", "delete", "help")
 
 
 class TelegramTransport:

@@ -102,6 +102,7 @@ class Law(Fact):
     right: Translated  # the article that gives the right: "Art. 21(1) GDPR"
     basis: Translated | None = None  # the legal basis Meta relies on, where known
     deadline_rule: Translated | None = None  # the article that sets the answer deadline
+    gdpr: bool = False  # the GDPR or a copy of it (UK GDPR): its article numbers apply
 
 
 class Regulator(Fact):
@@ -115,6 +116,7 @@ class Regulator(Fact):
     anonymous_complaints: bool | None = None  # False: refuses anonymous complaints
     contact_controller_first: bool | None = None  # True: expects you to ask the company first
     gdpr_authority: bool = False  # an Art. 77 complaint can be lodged here
+    generic: bool = False  # stands for "your regional authority" until the region is known
     note: Translated | None = None  # e.g. "complaints by e-mail need a qualified e-signature"
 
 

@@ -206,6 +206,7 @@ async def test_command_menus_are_set_per_language(db_path: Path) -> None:
         "status",
         "cancel",
         "language",
+        "timezone",
         "privacy",
         "delete",
         "help",

@@ -35,7 +35,7 @@ async def fire_due(app: object, after: timedelta) -> int:
 
 async def test_countdown_message_is_edited_not_resent(db_path: Path) -> None:
     """The countdown is one message; a tick edits it (editMessageText on the same id)."""
-    app, api, client = await submitted_with_code(db_path)
+    app, _api, client = await submitted_with_code(db_path)
     try:
         countdown = next(
             c for c in client.sent() if "left to enter Meta" in c.params.get("text", "")

@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from bot.renderer import TEMPLATES_DIR, Renderer
 from conversations import machine, questions
-from conversations.case import Case, Reason, Step
+from conversations.case import Case, Proof, Reason, Step
 from conversations.effects import Say
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from tests.conftest import START
@@ -256,3 +256,40 @@ def test_every_chat_sentence_is_translated() -> None:
         missing = [m for m in used if not (catalog.get(m) and catalog.get(m).string)]
         assert missing == [], f"{lang}: {missing[:5]}"
         assert not list(catalog.check()), f"{lang}: placeholder mismatches"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_follow_up_and_complaint_render_for_every_jurisdiction(
+    knowledge: Knowledge, renderer: Renderer, language: str
+) -> None:
+    """With and without a refusal, proof, a code and a German state: no gaps, no "None"."""
+    proof = Proof(received_at=START, text="Meta: " + HOSTILE)
+    countries = [*representative_countries(knowledge).values(), "DE"]
+    for country in countries:
+        kind = knowledge.jurisdiction_for(country).kind
+        for refused, with_proof, region in itertools.product(
+            (None, START), (None, proof), (None, "DE-HH")
+        ):
+            case = case_for(
+                country,
+                language,
+                refused_at=refused,
+                proof=with_proof,
+                code_entered_at=None,
+                deadline_at=START + timedelta(days=30),
+                escalated_at=START + timedelta(days=40),
+                region=region if country == "DE" else None,
+            )
+            followup = renderer.letter(case, "followup").full_text
+            assert "holder@example.org" in followup and "None" not in followup
+            assert "{{" not in followup.replace(HOSTILE, "")
+            if kind.value == "third_party":
+                continue
+            complaint = renderer.letter(case, "complaint").full_text
+            assert "None" not in complaint and "holder@example.org" in complaint
+            assert knowledge.meta_contact.controller in complaint
+            if with_proof:
+                assert HOSTILE in complaint  # the pasted confirmation, exactly as given
+            regulator = knowledge.regulator_for(country, case.region)
+            if regulator is not None and not regulator.generic:
+                assert regulator.name[language] in complaint, (country, region)
