@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.console import ConsoleTransport, run_console
 from bot.inbox import Inbox, utc_now
-from bot.outbox import Outbox
+from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
 from bot.scheduler import Scheduler
 from bot.settings import Settings, describe_error
@@ -170,7 +170,11 @@ def build_telegram(settings: Settings, request: Any = None, *, deliver_inline: b
 
     async def on_start(app: Any) -> Inbox:
         storage = await Storage.open(settings.database_path)
-        outbox = Outbox(storage, renderer, TelegramTransport(app), utc_now)
+        limits = Limits(
+            global_per_second=settings.send_per_second,
+            chat_per_second=settings.send_per_chat_per_second,
+        )
+        outbox = Outbox(storage, renderer, TelegramTransport(app), utc_now, limits)
 
         async def wake_sender(chat_id: int) -> None:
             outbox.wake()

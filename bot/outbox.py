@@ -96,7 +96,11 @@ class Outbox:
     async def run(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         """Deliver forever: send what is ready, then sleep until something can go out."""
         while True:
-            pause = await self.send_ready()
+            try:
+                pause = await self.send_ready()
+            except Exception as error:  # noqa: BLE001 - the sender must outlive a bad moment
+                log.error("sender failed (%s); trying again shortly", type(error).__name__)
+                pause = self.limits.backoff_first
             self._wake.clear()
             if pause is None:
                 pause = 60.0

@@ -62,9 +62,13 @@ class Scheduler:
     async def run(self) -> None:
         await self.start()
         while True:
-            await self.run_due()
+            try:
+                await self.run_due()
+                wait = await self.seconds_to_next()
+            except Exception as error:  # noqa: BLE001 - reminders must outlive a bad moment
+                log.error("scheduler failed (%s); trying again shortly", type(error).__name__)
+                wait = 1.0
             self._wake.clear()
-            wait = await self.seconds_to_next()
             timeout = MAX_SLEEP if wait is None else min(wait, MAX_SLEEP)
             if timeout > 0:
                 with contextlib.suppress(TimeoutError):

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     console_chat_id: int = Field(
         default=1, description="The chat id the console journey is stored under."
     )
+    send_per_second: int = Field(
+        default=30, gt=0, le=30, description="Messages per second overall (Telegram allows 30)."
+    )
+    send_per_chat_per_second: float = Field(
+        default=1.0, gt=0, le=1.0, description="Messages per second to one chat, after a burst."
+    )
 
     @field_validator("telegram_api_url")
     @classmethod
