@@ -9,11 +9,13 @@ COPY conversations ./conversations
 COPY templates ./templates
 RUN python -m pip install --no-cache-dir -e . \
     && useradd --create-home --uid 10001 optout \
-    && mkdir -p /data && chown optout:optout /data
+    && mkdir -p /data /keys && chown optout:optout /data /keys && chmod 700 /keys
 
 USER optout
-ENV OPTOUT_DATABASE_PATH=/data/optout-bot.sqlite3
-VOLUME ["/data"]
+# The database and its encryption key live on separate volumes: back them up separately.
+ENV OPTOUT_DATABASE_PATH=/data/optout-bot.sqlite3 \
+    OPTOUT_KEY_FILE=/keys/optout-bot.key
+VOLUME ["/data", "/keys"]
 
 # Needs OPTOUT_TELEGRAM_TOKEN; see .env.example for every setting.
 CMD ["optout-bot", "run"]

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 
 from bot.console import ConsoleTransport, run_console
 from bot.inbox import Inbox, utc_now
+from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
 from bot.scheduler import Scheduler
-from bot.settings import Settings, describe_error
+from bot.settings import Settings, describe_error, sealer_for
 from bot.storage import Storage
 from conversations import knowledge as knowledge_data
 from conversations.case import Case, Reason
@@ -43,12 +44,38 @@ def main(argv: list[str] | None = None) -> int:
     quiet = (
         command in ("console", "letter", "diagram") and "log_level" not in settings.model_fields_set
     )
-    logging.basicConfig(
-        level="WARNING" if quiet else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging("WARNING" if quiet else settings.log_level)
+    try:
+        return _command(command, args, settings)
+    except KeyProblem as problem:
+        print(f"optout-bot: {problem}", file=sys.stderr)
+        return 2
+
+
+#: Libraries whose DEBUG output would carry personal data or secrets: python-telegram-bot
+#: logs every Bot API call with its parameters (message texts), httpx every URL (the token),
+#: aiosqlite every statement's arguments, aiosmtplib the SMTP dialogue (addresses).
+QUIET_LIBRARIES = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "aiosmtplib": logging.INFO,
+    "hpack": logging.INFO,
+}
+
+
+def configure_logging(level: str | int) -> None:
+    """Log to stderr; our own modules log ids and steps only, never what a person typed."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger().getEffectiveLevel()
+    for name, floor in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(floor, root))
+
+
+def _command(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    if command == "rotate-key":
+        return asyncio.run(_rotate_key(settings))
     if command == "letter":
         return _letter(args)
     if command == "diagram":
@@ -78,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Telegram bot (long polling)")
     sub.add_parser("console", help="the same journey in this terminal, without Telegram")
     sub.add_parser("diagram", help="print the conversation diagram (Mermaid) for the README")
+    sub.add_parser("rotate-key", help="re-encrypt stored data under a new key (key file only)")
     letter = sub.add_parser(
         "letter",
         help="print an objection text to stdout",
@@ -129,10 +157,39 @@ def _letter(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rotate_key(settings: Settings) -> int:
+    """New key in ``<key file>.new`` first; re-encrypt everything; then it becomes the key.
+
+    A crash at any point leaves a readable database: until the rename, both keys are loaded.
+    """
+    if settings.encryption_key is not None:
+        print(
+            "optout-bot: the key comes from OPTOUT_ENCRYPTION_KEY; rotate it there "
+            "(put the new key first, keep the old one after a comma, restart, then remove it)",
+            file=sys.stderr,
+        )
+        return 2
+    old = sealer_for(settings)
+    pending = settings.key_file.with_name(settings.key_file.name + ".new")
+    write_key(pending, new_key())
+    storage = await Storage.open(settings.database_path, sealer_for(settings))
+    try:
+        count = await storage.reseal()
+    finally:
+        await storage.close()
+    pending.replace(settings.key_file)
+    print(
+        f"optout-bot: re-encrypted {count} rows; the new key is in {settings.key_file} "
+        f"(the previous key had {len(old.keys)} part(s) and is no longer needed)"
+    )
+    return 0
+
+
 async def _console(settings: Settings) -> None:
+    sealer = sealer_for(settings)
     knowledge = knowledge_data.load()
     renderer = Renderer(knowledge)
-    storage = await Storage.open(settings.database_path)
+    storage = await Storage.open(settings.database_path, sealer)
     transport = ConsoleTransport()
     outbox = Outbox(storage, renderer, transport, utc_now)
     inbox = Inbox(storage, renderer, knowledge, outbox.flush)
@@ -148,13 +205,15 @@ async def _console(settings: Settings) -> None:
 
 
 def _run_telegram(settings: Settings) -> int:
-    application = build_telegram(settings)
+    application = build_telegram(settings, sealer_for(settings))
     log.info("starting Telegram long polling")
     application.run_polling(allowed_updates=["message", "callback_query"])
     return 0
 
 
-def build_telegram(settings: Settings, request: Any = None, *, deliver_inline: bool = False) -> Any:
+def build_telegram(
+    settings: Settings, sealer: Sealer, request: Any = None, *, deliver_inline: bool = False
+) -> Any:
     """The Telegram application; storage, sender and scheduler start in post_init.
 
     ``request`` replaces PTB's HTTP layer (tests answer Bot API calls locally with it).
@@ -169,7 +228,7 @@ def build_telegram(settings: Settings, request: Any = None, *, deliver_inline: b
     services: dict[str, Any] = {}
 
     async def on_start(app: Any) -> Inbox:
-        storage = await Storage.open(settings.database_path)
+        storage = await Storage.open(settings.database_path, sealer)
         limits = Limits(
             global_per_second=settings.send_per_second,
             chat_per_second=settings.send_per_chat_per_second,

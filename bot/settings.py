@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.keys import Sealer, load_sealer
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPTOUT_", env_file=".env", extra="ignore")
@@ -24,6 +26,15 @@ class Settings(BaseSettings):
     )
     database_path: Path = Field(
         default=Path("data/optout-bot.sqlite3"), description="The SQLite file (created if missing)."
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) for data at rest, newest first, comma-separated; "
+        "without it the key file is used (and created).",
+    )
+    key_file: Path = Field(
+        default=Path("keys/optout-bot.key"),
+        description="Where the encryption key is kept: never in the database's folder.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     console_chat_id: int = Field(
@@ -71,3 +82,9 @@ def describe_error(error: ValidationError) -> str:
         name = "OPTOUT_" + "_".join(str(part) for part in problem["loc"]).upper()
         lines.append(f"{name}: {problem['msg']}")
     return "\n".join(lines)
+
+
+def sealer_for(settings: Settings) -> Sealer:
+    """The encryption for data at rest, as configured (raises ``KeyProblem`` with the reason)."""
+    configured = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    return load_sealer(configured, settings.key_file, settings.database_path)

@@ -9,6 +9,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import aiosqlite
 from pydantic import TypeAdapter
 
+from bot.keys import Sealer
 from conversations.case import Case
 from conversations.effects import MESSAGE_KINDS, Cancel, Effect, Forget, Schedule
 
@@ -59,7 +61,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE outbox ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
     """,
+    # Encryption at rest: rows written before it are sealed by ``_seal_plaintext`` (see open).
+    "SELECT 1",
 )
+#: The schema version from which case and message rows are sealed.
+SEALED_FROM = 3
 
 #: Outbox priority per urgency: lower is sent first.
 PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
@@ -94,18 +100,19 @@ def _moment(epoch: float) -> datetime:
 
 
 class Storage:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, sealer: Sealer) -> None:
         self._db = db
+        self._sealer = sealer
 
     @classmethod
-    async def open(cls, path: Path) -> Storage:
+    async def open(cls, path: Path, sealer: Sealer) -> Storage:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
-        storage = cls(db)
+        storage = cls(db, sealer)
         await storage._migrate()
         return storage
 
@@ -117,9 +124,45 @@ class Storage:
             row = await cursor.fetchone()
         version = row[0] if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(
-                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    await self._db.execute(statement)
+                if number == SEALED_FROM:
+                    await self._seal_plaintext()
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    async def _seal_plaintext(self) -> None:
+        """Encrypt rows stored before encryption at rest existed."""
+        await self._rewrite_sealed(self._sealer.seal)
+
+    async def reseal(self) -> int:
+        """Re-encrypt every sealed row with the sealer's newest key (key rotation)."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            count = await self._rewrite_sealed(self._sealer.reseal)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        return count
+
+    async def _rewrite_sealed(self, transform: Callable[[str], str]) -> int:
+        """Apply ``transform`` to every sealed column (inside the caller's transaction)."""
+        count = 0
+        for table, column, key in (("cases", "data", "chat_id"), ("outbox", "effect", "id")):
+            async with self._db.execute(f"SELECT {key}, {column} FROM {table}") as cursor:
+                rows = list(await cursor.fetchall())
+            await self._db.executemany(
+                f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                [(transform(r[1]), r[0]) for r in rows],
             )
+            count += len(rows)
+        return count
 
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cursor:
@@ -133,7 +176,7 @@ class Storage:
             "SELECT data FROM cases WHERE chat_id = ?", (chat_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return Case.model_validate_json(row[0]) if row else None
+        return Case.model_validate_json(self._sealer.open(row[0])) if row else None
 
     async def commit(
         self, case: Case, effects: list[Effect], consumed_reminder: int | None = None
@@ -158,7 +201,7 @@ class Storage:
                     "INSERT INTO cases (chat_id, step, data, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, "
                     "data = excluded.data, updated_at = excluded.updated_at",
-                    (chat, case.step.value, case.model_dump_json(), now),
+                    (chat, case.step.value, self._sealer.seal(case.model_dump_json()), now),
                 )
             for effect in effects:
                 if isinstance(effect, Schedule):
@@ -181,7 +224,7 @@ class Storage:
                         (
                             chat,
                             language,
-                            _EFFECT.dump_json(effect).decode(),
+                            self._sealer.seal(_EFFECT.dump_json(effect).decode()),
                             now,
                             PRIORITY[urgency],
                         ),
@@ -258,7 +301,7 @@ class Storage:
             params = (chat_id,)
         async with self._db.execute(f"{query} ORDER BY id LIMIT {int(limit)}", params) as cursor:
             rows = await cursor.fetchall()
-        return [_item(r) for r in rows]
+        return [self._item(r) for r in rows]
 
     async def ready(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         """The next message of each chat that may go out now, most urgent first.
@@ -272,7 +315,7 @@ class Storage:
             (_epoch(now), limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_item(r) for r in rows]
+        return [self._item(r) for r in rows]
 
     async def next_retry(self, now: datetime) -> datetime | None:
         """The earliest moment a message now held back by a failed attempt may be retried."""
@@ -296,17 +339,16 @@ class Storage:
         for table in ("outbox", "reminders", "slots"):
             await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
 
+    def _item(self, r: Any) -> OutboxItem:
+        """An outbox row (id, chat_id, language, sealed effect, attempts, priority) as a model."""
+        effect = _EFFECT.validate_json(self._sealer.open(r[3]))
+        return OutboxItem(
+            id=r[0], chat_id=r[1], language=r[2], effect=effect, attempts=r[4], priority=r[5]
+        )
+
     async def count(self, table: str) -> int:
         if table not in ("cases", "outbox", "reminders", "slots"):
             raise ValueError(table)
         async with self._db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
-
-
-def _item(r: Any) -> OutboxItem:
-    """An outbox row (id, chat_id, language, effect JSON, attempts, priority) as a model."""
-    effect = _EFFECT.validate_json(r[3])
-    return OutboxItem(
-        id=r[0], chat_id=r[1], language=r[2], effect=effect, attempts=r[4], priority=r[5]
-    )

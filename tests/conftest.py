@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.keys import Sealer, load_sealer
 from bot.renderer import Renderer
 from bot.storage import Storage
 from conversations import knowledge as knowledge_data
@@ -46,11 +47,25 @@ def clock() -> Clock:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "optout.sqlite3"
+    return tmp_path / "data" / "optout.sqlite3"
+
+
+def key_file_for(db: Path) -> Path:
+    """Where tests keep the encryption key for a database: beside, never inside, its folder."""
+    return db.parent.parent / "keys" / "optout.key"
+
+
+def sealer_for_db(db: Path) -> Sealer:
+    """The sealer the bot uses for ``db`` (the key file is created on first use)."""
+    return load_sealer(None, key_file_for(db), db)
+
+
+async def open_storage(db: Path) -> Storage:
+    return await Storage.open(db, sealer_for_db(db))
 
 
 @pytest.fixture
 async def storage(db_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(db_path)
+    store = await open_storage(db_path)
     yield store
     await store.close()

@@ -19,6 +19,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.__main__ import build_telegram
 from bot.settings import Settings
+from tests.conftest import key_file_for, sealer_for_db
 
 BOT_ID = 777000
 TOKEN = f"{BOT_ID}:TEST-token-not-real"
@@ -235,8 +236,10 @@ class TelegramClient:
 
 async def start_app(db: Path, api: FakeBotAPI) -> Any:
     """Build the real application from settings, as ``optout-bot run`` does, and start it up."""
-    settings = Settings(telegram_token=TOKEN, database_path=db, _env_file=None)  # type: ignore[call-arg]
-    app = build_telegram(settings, request=api, deliver_inline=True)
+    settings = Settings(  # type: ignore[call-arg]
+        telegram_token=TOKEN, database_path=db, key_file=key_file_for(db), _env_file=None
+    )
+    app = build_telegram(settings, sealer_for_db(db), request=api, deliver_inline=True)
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)

@@ -10,15 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.storage import Storage
 from conversations.case import Step
+from tests.conftest import key_file_for, open_storage
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def console_env(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_")}
-    env.update(OPTOUT_DATABASE_PATH=str(db), OPTOUT_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env.update(
+        OPTOUT_DATABASE_PATH=str(db),
+        OPTOUT_KEY_FILE=str(key_file_for(db)),
+        OPTOUT_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -39,7 +44,7 @@ def run_console(db: Path, lines: list[str]) -> str:
 def test_console_journey_with_numbers_and_typed_answers(tmp_path: Path) -> None:
     """Numbered choices and typed answers lead to the letter and the form help."""
     out = run_console(
-        tmp_path / "c.sqlite3",
+        tmp_path / "data" / "c.sqlite3",
         [
             "3",  # Both
             "1",  # linked
@@ -60,7 +65,7 @@ def test_console_journey_with_numbers_and_typed_answers(tmp_path: Path) -> None:
 
 def test_console_resumes_after_a_restart(tmp_path: Path) -> None:
     """A second run on the same database continues at the same question."""
-    db = tmp_path / "c.sqlite3"
+    db = tmp_path / "data" / "c.sqlite3"
     run_console(db, ["1", "Italy"])
     out = run_console(db, [])
     assert "Welcome back" in out
@@ -89,7 +94,7 @@ ORDER = [
 
 
 async def stored(db: Path) -> tuple[Step, dict[str, object]]:
-    store = await Storage.open(db)
+    store = await open_storage(db)
     try:
         case = await store.load(1)
     finally:
@@ -99,7 +104,7 @@ async def stored(db: Path) -> tuple[Step, dict[str, object]]:
 
 async def test_kill_9_at_random_points_loses_no_answer(tmp_path: Path) -> None:
     """SIGKILL at random moments: every stored answer survives and the journey goes on."""
-    db = tmp_path / "k.sqlite3"
+    db = tmp_path / "data" / "k.sqlite3"
     rng = random.Random(20261126)
     step, answers = Step.NEW, {}
     kills = 0

@@ -13,10 +13,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.storage import Storage
 from conversations.case import Case, Step
 from conversations.effects import Schedule
 from tests.botapi_server import running_server
+from tests.conftest import key_file_for, open_storage
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATS = 60
@@ -27,7 +27,7 @@ REMINDER_TEXT = "minutes left for Meta's code"
 async def seed(db: Path) -> list[int]:
     """60 people in the middle of a code countdown, each with a reminder due in the next seconds."""
     rng = random.Random(7)
-    storage = await Storage.open(db)
+    storage = await open_storage(db)
     now = datetime.now(UTC)
     chats = list(range(5_000_001, 5_000_001 + CHATS))
     for chat in chats:
@@ -53,6 +53,7 @@ def bot_env(db: Path, url: str) -> dict[str, str]:
         OPTOUT_TELEGRAM_TOKEN=TOKEN,
         OPTOUT_TELEGRAM_API_URL=url,
         OPTOUT_DATABASE_PATH=str(db),
+        OPTOUT_KEY_FILE=str(key_file_for(db)),
         OPTOUT_LOG_LEVEL="WARNING",
     )
     return env
@@ -60,7 +61,7 @@ def bot_env(db: Path, url: str) -> dict[str, str]:
 
 async def test_sigkill_at_random_moments_loses_no_reminder(tmp_path: Path) -> None:
     """Five SIGKILLs while reminders fall due and are delivered; then every person has theirs."""
-    db = tmp_path / "restarts.sqlite3"
+    db = tmp_path / "data" / "restarts.sqlite3"
     chats = await seed(db)
     rng = random.Random(20261126)
     kills = 0
@@ -101,7 +102,7 @@ async def test_sigkill_at_random_moments_loses_no_reminder(tmp_path: Path) -> No
     assert missing == []
     # at most the one message in flight at each kill can arrive twice
     assert duplicates <= kills, f"{duplicates} duplicates after {kills} kills"
-    storage = await Storage.open(db)
+    storage = await open_storage(db)
     try:
         assert await storage.count("reminders") == 0
         assert await storage.count("outbox") == 0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from bot.storage import Storage
 from conversations.case import Step
+from tests.conftest import open_storage
 from tests.telegram_harness import FakeBotAPI, TelegramClient, start_app, stop_app
 
 HOSTILE_WORDS = "<b>not bold</b> {{ 7*7 }} {% if x %}&amp; 🦄 ' \" ; DROP TABLE cases;--"
@@ -25,7 +25,7 @@ async def walk_to_letter(client: TelegramClient, own_words: str = "I photograph 
 
 
 async def stored_step(db_path: Path, chat_id: int) -> Step | None:
-    store = await Storage.open(db_path)
+    store = await open_storage(db_path)
     try:
         case = await store.load(chat_id)
     finally:
@@ -142,7 +142,7 @@ async def test_stickers_unknown_commands_and_stale_buttons_get_answers(db_path: 
         await client.press("x" * 64)  # forged callback data
         await client.send("x" * 10_000)
         assert await stored_step(db_path, client.chat_id) is Step.EMAIL
-        store = await Storage.open(db_path)
+        store = await open_storage(db_path)
         case = await store.load(client.chat_id)
         await store.close()
         assert case is not None and case.country == "ES"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from bot.__main__ import main
 from conversations.diagram import mermaid
 
 ROOT = Path(__file__).resolve().parents[2]
+SCRATCH = Path(tempfile.mkdtemp(prefix="optout-cli-"))
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_")}
+    clean["OPTOUT_DATABASE_PATH"] = str(SCRATCH / "data" / "cli.sqlite3")
+    clean["OPTOUT_KEY_FILE"] = str(SCRATCH / "keys" / "cli.key")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,

@@ -12,7 +12,7 @@ from bot.renderer import Message, Renderer
 from bot.storage import Storage
 from conversations.case import Case
 from conversations.effects import Say, Schedule
-from tests.conftest import START, Clock
+from tests.conftest import START, Clock, open_storage
 
 
 class FakeTransport:
@@ -200,7 +200,7 @@ async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
     db_path: Path, renderer: Renderer, clock: Clock
 ) -> None:
     """A transport that dies after accepting a message: the message is sent again, not lost."""
-    storage = await Storage.open(db_path)
+    storage = await open_storage(db_path)
     await queue(storage, 1, Say(message="help"))
 
     class DiesAfterSending(FakeTransport):
@@ -212,7 +212,7 @@ async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
     with pytest.raises(SystemExit):
         await Outbox(storage, renderer, dying, clock).send_ready()
     await storage.close()
-    storage = await Storage.open(db_path)
+    storage = await open_storage(db_path)
     again = FakeTransport(clock)
     await drain(Outbox(storage, renderer, again, clock), clock)
     await storage.close()

@@ -11,7 +11,7 @@ import pytest
 from bot.storage import MIGRATIONS, Storage
 from conversations.case import Case, Step
 from conversations.effects import Cancel, Forget, Say, Schedule
-from tests.conftest import START
+from tests.conftest import START, open_storage
 
 
 async def test_new_database_is_migrated_to_the_latest_version(storage: Storage) -> None:
@@ -21,10 +21,10 @@ async def test_new_database_is_migrated_to_the_latest_version(storage: Storage) 
 
 async def test_reopening_does_not_migrate_twice(db_path: Path) -> None:
     """Opening an existing database keeps its data and version."""
-    store = await Storage.open(db_path)
+    store = await open_storage(db_path)
     await store.commit(Case.new(7, START).model_copy(update={"step": Step.EMAIL}), [])
     await store.close()
-    store = await Storage.open(db_path)
+    store = await open_storage(db_path)
     try:
         case = await store.load(7)
         assert case is not None and case.step is Step.EMAIL
