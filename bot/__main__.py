@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,15 +19,17 @@ from pydantic import ValidationError
 from bot.console import ConsoleTransport, run_console
 from bot.inbox import Inbox, utc_now
 from bot.keys import KeyProblem, Sealer, new_key, write_key
+from bot.mailer import Mailer, SmtpConfig
 from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
-from bot.scheduler import Scheduler
+from bot.scheduler import Retention, Scheduler
 from bot.settings import Settings, describe_error, sealer_for
 from bot.storage import Storage
 from conversations import knowledge as knowledge_data
 from conversations.case import Case, Reason
 from conversations.countries import is_country
 from conversations.diagram import mermaid
+from conversations.events import MailReport
 from conversations.knowledge import LANGUAGES, Platform
 
 log = logging.getLogger("bot")
@@ -157,6 +160,41 @@ def _letter(args: argparse.Namespace) -> int:
     return 0
 
 
+def mailer_for(settings: Settings) -> Mailer | None:
+    """The SMTP client for e-mail copies, or None when no server is configured."""
+    if not settings.smtp_host or not settings.smtp_sender:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return Mailer(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            sender=settings.smtp_sender,
+            reply_to=settings.smtp_reply_to,
+            user=settings.smtp_user,
+            password=password,
+            timeout=settings.smtp_timeout,
+        )
+    )
+
+
+def report_mail_to(inbox: Inbox) -> Callable[[int, bool], Awaitable[None]]:
+    """E-mail outcomes go back through the inbox, like any other input."""
+
+    async def report(chat_id: int, ok: bool) -> None:
+        await inbox.handle(chat_id, MailReport(ok=ok))
+
+    return report
+
+
+def retention(settings: Settings) -> Retention:
+    return Retention(
+        closed=timedelta(days=settings.retention_closed_days),
+        inactive=timedelta(days=settings.retention_inactive_days),
+    )
+
+
 async def _rotate_key(settings: Settings) -> int:
     """New key in ``<key file>.new`` first; re-encrypt everything; then it becomes the key.
 
@@ -191,9 +229,10 @@ async def _console(settings: Settings) -> None:
     renderer = Renderer(knowledge)
     storage = await Storage.open(settings.database_path, sealer)
     transport = ConsoleTransport()
-    outbox = Outbox(storage, renderer, transport, utc_now)
-    inbox = Inbox(storage, renderer, knowledge, outbox.flush)
-    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now)
+    outbox = Outbox(storage, renderer, transport, utc_now, mailer=mailer_for(settings))
+    inbox = Inbox(storage, renderer, knowledge, outbox.flush, utc_now, settings.policy())
+    outbox.on_mail_report = report_mail_to(inbox)
+    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
     inbox.on_scheduled = scheduler.wake
     reminders = asyncio.create_task(scheduler.run())
     try:
@@ -233,13 +272,17 @@ def build_telegram(
             global_per_second=settings.send_per_second,
             chat_per_second=settings.send_per_chat_per_second,
         )
-        outbox = Outbox(storage, renderer, TelegramTransport(app), utc_now, limits)
+        outbox = Outbox(
+            storage, renderer, TelegramTransport(app), utc_now, limits, mailer_for(settings)
+        )
 
         async def wake_sender(chat_id: int) -> None:
             outbox.wake()
 
-        inbox = Inbox(storage, renderer, knowledge, outbox.flush if deliver_inline else wake_sender)
-        scheduler = Scheduler(storage, inbox.handle_reminder, utc_now)
+        after_commit = outbox.flush if deliver_inline else wake_sender
+        inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy())
+        outbox.on_mail_report = report_mail_to(inbox)
+        scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
         inbox.on_scheduled = scheduler.wake
         services.update(storage=storage, outbox=outbox, scheduler=scheduler, inbox=inbox)
         if deliver_inline:

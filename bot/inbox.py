@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.renderer import Renderer
@@ -18,8 +19,9 @@ from bot.storage import DueReminder, Storage
 from conversations import machine, questions
 from conversations.case import Case
 from conversations.countries import normalize
-from conversations.effects import Forget, Schedule
-from conversations.events import Event, Press, Reminder, Text
+from conversations.effects import Forget, Say, Schedule
+from conversations.events import Event, MailReport, Press, Reminder, Text
+from conversations.handling import Policy
 from conversations.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class FloodGuard:
+    """Per-person input limit: a burst, then ``per_second``. Beyond it, input is dropped and
+    the person is told once per flood to slow down; nobody else is slowed."""
+
+    burst: int = 10
+    per_second: float = 1.0
+    _buckets: dict[int, tuple[float, datetime]] = field(default_factory=dict)
+    _warned: set[int] = field(default_factory=set)
+
+    def admit(self, chat_id: int, now: datetime) -> bool:
+        tokens, since = self._buckets.get(chat_id, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - since).total_seconds() * self.per_second)
+        if tokens >= 1:
+            self._buckets[chat_id] = (tokens - 1, now)
+            if tokens - 1 >= self.burst / 2:
+                self._warned.discard(chat_id)  # calm again: a new flood gets a new notice
+            return True
+        self._buckets[chat_id] = (tokens, now)
+        return False
+
+    def first_refusal(self, chat_id: int) -> bool:
+        if chat_id in self._warned:
+            return False
+        self._warned.add(chat_id)
+        return True
+
+
 class Inbox:
     def __init__(
         self,
@@ -39,7 +69,10 @@ class Inbox:
         knowledge: Knowledge,
         after_commit: Callable[[int], Awaitable[object]],
         clock: Clock = utc_now,
+        policy: Policy | None = None,
     ) -> None:
+        self._policy = policy or Policy()
+        self.flood = FloodGuard()
         self._storage = storage
         self._renderer = renderer
         self._knowledge = knowledge
@@ -50,7 +83,21 @@ class Inbox:
         self.on_scheduled: Callable[[], None] | None = None
 
     async def handle(self, chat_id: int, event: Event) -> None:
+        """A person's input (or a report about them): the one way into the brain."""
+        if not isinstance(event, MailReport) and not self.flood.admit(chat_id, self._clock()):
+            await self._slow_down(chat_id)
+            return
         await self._step(chat_id, event, None)
+
+    async def _slow_down(self, chat_id: int) -> None:
+        """Flooding: say so once, store nothing new, and drop the input."""
+        if not self.flood.first_refusal(chat_id):
+            return
+        log.info("input flood: throttling a chat")
+        case = await self._storage.load(chat_id)
+        if case is not None:
+            await self._storage.commit(case, [Say(message="slow_down")])
+            await self._after_commit(chat_id)
 
     async def handle_reminder(self, reminder: DueReminder) -> None:
         event = Reminder(key=reminder.key, due_at=reminder.due_at)
@@ -67,7 +114,7 @@ class Inbox:
                 return  # a reminder for someone who was forgotten: drop it, say nothing
             case = case or Case.new(chat_id, now)
             event = self._label_as_press(case, event)
-            new_case, effects = machine.step(case, event, now, self._knowledge)
+            new_case, effects = machine.step(case, event, now, self._knowledge, self._policy)
             await self._storage.commit(new_case, effects, reminder_id)
             # Steps and event kinds only: never chat ids, answers or typed text.
             log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)

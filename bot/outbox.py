@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from jinja2 import TemplateError
+
 from bot.ics import calendar_file
+from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
 from bot.storage import OutboxItem, Storage
-from conversations.effects import Say, SendCalendar, SendLetter
+from conversations.effects import Say, SendCalendar, SendData, SendEmail, SendLetter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,11 @@ class Outbox:
         transport: Transport,
         clock: Clock,
         limits: Limits | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
+        self._mailer = mailer
+        #: told how each e-mail copy ended (sent, or finally failed), to tell the person
+        self.on_mail_report: Callable[[int, bool], Awaitable[None]] | None = None
         self._storage = storage
         self._renderer = renderer
         self._transport = transport
@@ -122,13 +130,14 @@ class Outbox:
             wait = 1.0
             for item in items:
                 now = self._clock()
-                global_wait = self._global_wait(now)
-                if global_wait > 0:
-                    return global_wait
-                chat_wait = self._chat_wait(item.chat_id, now)
-                if chat_wait > 0:
-                    wait = min(wait, chat_wait)
-                    continue
+                if item.lane == "chat":  # Telegram's limits; the mail lane has its own server
+                    global_wait = self._global_wait(now)
+                    if global_wait > 0:
+                        return global_wait
+                    chat_wait = self._chat_wait(item.chat_id, now)
+                    if chat_wait > 0:
+                        wait = min(wait, chat_wait)
+                        continue
                 await self._attempt(item, now)
                 sent_any = True
                 if self._paused_until is not None:
@@ -181,6 +190,16 @@ class Outbox:
             log.info("chat unreachable: dropping its queue and reminders (item %s)", item.id)
             await self._storage.drop_chat(item.chat_id)
             return True
+        except TemplateError as error:
+            # A template bug, not a delivery problem: retrying cannot help, and the person's
+            # queue must not stall behind it.
+            log.error("cannot render outbox item %s (%s); dropped", item.id, type(error).__name__)
+            await self._storage.delivered(item.id)
+            return True
+        except PermanentFailure as error:
+            log.warning("outbox item %s refused for good (%s)", item.id, error)
+            await self._give_up(item)
+            return True
         except RetryLater as flood:
             log.warning("flood control: pausing all sending for %.1fs", flood.seconds)
             self._paused_until = now + timedelta(seconds=flood.seconds)
@@ -189,18 +208,26 @@ class Outbox:
             attempts = item.attempts + 1
             if attempts >= self.limits.max_attempts:
                 log.error("giving up on outbox item %s after %s attempts", item.id, attempts)
-                await self._storage.delivered(item.id)
+                await self._give_up(item)
                 return True
             delay = min(self.limits.backoff_first * 2 ** (attempts - 1), self.limits.backoff_max)
             log.warning("delivery failed (%s); retry in %.0fs", type(error).__name__, delay)
             await self._storage.failed(item.id, now + timedelta(seconds=delay))
             return False
-        self._spend(item.chat_id, now)
+        if item.lane == "chat":
+            self._spend(item.chat_id, now)
         await self._storage.delivered(item.id)
         self.delivered_count += 1
         if self.on_delivered is not None:
             self.on_delivered(item, self._clock())
+        if item.lane == "mail" and self.on_mail_report is not None:
+            await self.on_mail_report(item.chat_id, True)
         return True
+
+    async def _give_up(self, item: OutboxItem) -> None:
+        await self._storage.delivered(item.id)
+        if item.lane == "mail" and self.on_mail_report is not None:
+            await self.on_mail_report(item.chat_id, False)
 
     async def _deliver(self, item: OutboxItem) -> None:
         effect, chat = item.effect, item.chat_id
@@ -215,6 +242,21 @@ class Outbox:
         elif isinstance(effect, SendCalendar):
             name, content = calendar_file(effect.case, self._renderer)
             await self._transport.send_document(chat, name, content)
+        elif isinstance(effect, SendEmail):
+            if self._mailer is None:
+                raise PermanentFailure("no SMTP server configured")
+            await self._mailer.send(compose(effect.case, self._renderer, self._mailer.config))
+        elif isinstance(effect, SendData):
+            export = {
+                "exported_at": self._clock().isoformat(),
+                "case": effect.case.model_dump(mode="json"),
+                "scheduled": {
+                    key: due.isoformat()
+                    for key, due in (await self._storage.reminders(chat)).items()
+                },
+            }
+            content = json.dumps(export, indent=2, ensure_ascii=False).encode("utf-8")
+            await self._transport.send_document(chat, "my-data.json", content)
 
     async def _say(self, chat: int, effect: Say, message: Message) -> None:
         if effect.slot and effect.edit:

@@ -176,6 +176,15 @@ class Renderer:
             form_text=form_text, full_text=full_text, filename=f"{kind}-{case.language}.txt"
         )
 
+    def email(self, case: Case, letter: Letter) -> tuple[str, str]:
+        """Subject and plain-text body of the e-mail copy (``templates/email/<lang>/``)."""
+        assert case.language is not None
+        env = self._letters[case.language]
+        context = {**letter_facts.context(case, self.knowledge), "form_text": letter.form_text}
+        subject = env.get_template(f"email/{case.language}/subject.txt.j2").render(**context)
+        body = env.get_template(f"email/{case.language}/body.txt.j2").render(**context)
+        return " ".join(subject.split()), _tidy(body)
+
     def letter_message(
         self, letter: Letter, language: str, kind: LetterKind = "objection"
     ) -> Message:

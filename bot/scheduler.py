@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.storage import DueReminder, Storage
 
@@ -25,11 +26,29 @@ HandleReminder = Callable[[DueReminder], Awaitable[None]]
 MAX_SLEEP = 60.0
 
 
+#: How often retention runs (erasing closed and inactive cases).
+PURGE_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Retention:
+    closed: timedelta
+    inactive: timedelta
+
+
 class Scheduler:
-    def __init__(self, storage: Storage, handle: HandleReminder, clock: Clock) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        handle: HandleReminder,
+        clock: Clock,
+        retention: Retention | None = None,
+    ) -> None:
         self._storage = storage
         self._handle = handle
         self._clock = clock
+        self._retention = retention
+        self._next_purge: datetime | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -53,6 +72,19 @@ class Scheduler:
                 handled += 1
         return handled
 
+    async def purge_if_due(self) -> int:
+        """Retention: erase closed and inactive cases, at most once per ``PURGE_EVERY``."""
+        now = self._clock()
+        if self._retention is None or (self._next_purge and now < self._next_purge):
+            return 0
+        self._next_purge = now + PURGE_EVERY
+        erased = await self._storage.purge(
+            now - self._retention.closed, now - self._retention.inactive
+        )
+        if erased:
+            log.info("retention: erased %s case(s)", erased)
+        return erased
+
     async def seconds_to_next(self) -> float | None:
         due = await self._storage.next_due()
         if due is None:
@@ -63,6 +95,7 @@ class Scheduler:
         await self.start()
         while True:
             try:
+                await self.purge_if_due()
                 await self.run_due()
                 wait = await self.seconds_to_next()
             except Exception as error:  # noqa: BLE001 - reminders must outlive a bad moment

@@ -7,11 +7,14 @@ every setting; keep the two in step.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.keys import Sealer, load_sealer
+from conversations.handling import Policy
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,29 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     console_chat_id: int = Field(
         default=1, description="The chat id the console journey is stored under."
+    )
+    retention_closed_days: int = Field(
+        default=30, gt=0, description="Days a closed case's data is kept before it is erased."
+    )
+    retention_inactive_days: int = Field(
+        default=120, gt=0, description="Days without activity after which a case is erased."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail copies; without it none are offered."
+    )
+    smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (port 587), tls (port 465) or none (local relay)."
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_sender: str | None = Field(
+        default=None, description="The From address of e-mail copies (required with SMTP)."
+    )
+    smtp_reply_to: str | None = Field(default=None, description="Reply-To of e-mail copies.")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds before SMTP gives up.")
+    email_daily_limit: int = Field(
+        default=3, ge=1, le=20, description="E-mail copies one person may ask for per day."
     )
     send_per_second: int = Field(
         default=30, gt=0, le=30, description="Messages per second overall (Telegram allows 30)."
@@ -74,13 +100,40 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_sender", "smtp_reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return validate_email(value.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValueError(f"not a valid e-mail address ({error})") from None
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_host and not self.smtp_sender:
+            raise ValueError("OPTOUT_SMTP_SENDER is required when OPTOUT_SMTP_HOST is set")
+        return self
+
+    def policy(self) -> Policy:
+        return Policy(
+            email_enabled=bool(self.smtp_host),
+            emails_per_day=self.email_daily_limit,
+            retention_closed_days=self.retention_closed_days,
+            retention_inactive_days=self.retention_inactive_days,
+        )
+
 
 def describe_error(error: ValidationError) -> str:
     """One readable line per bad setting, naming the environment variable."""
     lines = []
     for problem in error.errors():
-        name = "OPTOUT_" + "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"{name}: {problem['msg']}")
+        if problem["loc"]:
+            name = "OPTOUT_" + "_".join(str(part) for part in problem["loc"]).upper()
+            lines.append(f"{name}: {problem['msg']}")
+        else:
+            lines.append(str(problem["msg"]).removeprefix("Value error, "))
     return "\n".join(lines)
 
 

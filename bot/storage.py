@@ -19,7 +19,7 @@ import aiosqlite
 from pydantic import TypeAdapter
 
 from bot.keys import Sealer
-from conversations.case import Case
+from conversations.case import Case, Step
 from conversations.effects import MESSAGE_KINDS, Cancel, Effect, Forget, Schedule
 
 MIGRATIONS: tuple[str, ...] = (
@@ -63,9 +63,14 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # Encryption at rest: rows written before it are sealed by ``_seal_plaintext`` (see open).
     "SELECT 1",
+    # E-mail copies queue in their own lane, so a slow mail server never holds up the chat.
+    "ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'chat'",
 )
 #: The schema version from which case and message rows are sealed.
 SEALED_FROM = 3
+
+#: Steps after which a case is closed: its personal data goes after the shorter retention.
+CLOSED_STEPS = (Step.DONE,)
 
 #: Outbox priority per urgency: lower is sent first.
 PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
@@ -81,6 +86,7 @@ class OutboxItem:
     effect: Effect
     attempts: int
     priority: int = 0
+    lane: str = "chat"  # "chat" (Telegram, rate-limited) or "mail" (SMTP)
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ class Storage:
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
+        # Erased rows are overwritten on disk, not just unlinked: /delete leaves no trace.
+        await db.execute("PRAGMA secure_delete=ON")
         storage = cls(db, sealer)
         await storage._migrate()
         return storage
@@ -187,7 +195,7 @@ class Storage:
         that caused this step) is deleted in the same transaction, so it fires exactly once
         unless the process dies between delivering its message and recording the delivery.
         """
-        now = datetime.now(UTC).isoformat()
+        now = case.updated_at.astimezone(UTC).isoformat()  # the brain's clock, for retention
         language = case.language or "en"
         chat = case.chat_id
         await self._db.execute("BEGIN IMMEDIATE")
@@ -219,14 +227,15 @@ class Storage:
                 elif effect.kind in MESSAGE_KINDS:
                     urgency = getattr(effect, "urgency", "reply")
                     await self._db.execute(
-                        "INSERT INTO outbox (chat_id, language, effect, created_at, priority) "
-                        "VALUES (?, ?, ?, ?, ?)",
+                        "INSERT INTO outbox (chat_id, language, effect, created_at, priority, lane)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
                         (
                             chat,
                             language,
                             self._sealer.seal(_EFFECT.dump_json(effect).decode()),
                             now,
                             PRIORITY[urgency],
+                            "mail" if effect.kind == "email" else "chat",
                         ),
                     )
             await self._db.execute("COMMIT")
@@ -294,7 +303,7 @@ class Storage:
 
     async def pending(self, chat_id: int | None = None, limit: int = 100) -> list[OutboxItem]:
         """Undelivered messages, oldest first (for one chat, or for all)."""
-        query = "SELECT id, chat_id, language, effect, attempts, priority FROM outbox"
+        query = "SELECT id, chat_id, language, effect, attempts, priority, lane FROM outbox"
         params: tuple[int, ...] = ()
         if chat_id is not None:
             query += " WHERE chat_id = ?"
@@ -309,8 +318,9 @@ class Storage:
         Only a chat's oldest message is eligible, so a conversation is never reordered.
         """
         async with self._db.execute(
-            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority FROM outbox o"
-            " JOIN (SELECT MIN(id) AS id FROM outbox GROUP BY chat_id) firsts ON o.id = firsts.id"
+            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority, o.lane"
+            " FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox GROUP BY chat_id, lane) firsts"
+            " ON o.id = firsts.id"
             " WHERE o.not_before <= ? ORDER BY o.priority, o.id LIMIT ?",
             (_epoch(now), limit),
         ) as cursor:
@@ -340,11 +350,42 @@ class Storage:
             await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
 
     def _item(self, r: Any) -> OutboxItem:
-        """An outbox row (id, chat_id, language, sealed effect, attempts, priority) as a model."""
+        """An outbox row (id, chat, language, sealed effect, attempts, priority, lane)."""
         effect = _EFFECT.validate_json(self._sealer.open(r[3]))
         return OutboxItem(
-            id=r[0], chat_id=r[1], language=r[2], effect=effect, attempts=r[4], priority=r[5]
+            id=r[0],
+            chat_id=r[1],
+            language=r[2],
+            effect=effect,
+            attempts=r[4],
+            priority=r[5],
+            lane=r[6],
         )
+
+    async def purge(self, closed_before: datetime, inactive_before: datetime) -> int:
+        """Retention: erase every row of cases closed before ``closed_before`` or untouched since
+        ``inactive_before`` (with their reminders, messages and remembered message ids)."""
+        closed = tuple(s.value for s in CLOSED_STEPS)
+        marks = ",".join("?" * len(closed))
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self._db.execute(
+                f"SELECT chat_id FROM cases WHERE (step IN ({marks}) AND updated_at < ?)"
+                " OR updated_at < ?",
+                (
+                    *closed,
+                    closed_before.astimezone(UTC).isoformat(),
+                    inactive_before.astimezone(UTC).isoformat(),
+                ),
+            ) as cursor:
+                chats = [row[0] async for row in cursor]
+            for chat in chats:
+                await self._erase(chat)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        return len(chats)
 
     async def count(self, table: str) -> int:
         if table not in ("cases", "outbox", "reminders", "slots"):

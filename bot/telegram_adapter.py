@@ -43,8 +43,20 @@ from conversations.knowledge import LANGUAGES
 
 log = logging.getLogger(__name__)
 
+CONCURRENT_UPDATES = 16
+
 #: The command menu, in this order. Descriptions come from templates/chat/_labels.j2.
-COMMANDS = ("start", "status", "cancel", "language", "timezone", "privacy", "delete", "help")
+COMMANDS = (
+    "start",
+    "status",
+    "cancel",
+    "language",
+    "timezone",
+    "mydata",
+    "privacy",
+    "delete",
+    "help",
+)
 
 
 class TelegramTransport:
@@ -141,6 +153,9 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
+        # One person's flood must not hold up everyone else's updates; the inbox keeps each
+        # person's own inputs in order with a per-chat lock.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -107,6 +107,8 @@ class Case(BaseModel):
     region: str | None = None
     escalated_at: AwareDatetime | None = None
     authority_report_due_at: AwareDatetime | None = None
+    #: when e-mail copies were asked for (the daily limit counts the last 24 hours)
+    emails_sent: tuple[AwareDatetime, ...] = ()
 
     @classmethod
     def new(cls, chat_id: int, now: datetime) -> Case:

@@ -67,6 +67,26 @@ class SendCalendar(BaseModel):
     urgency: Urgency = "reply"
 
 
+class SendEmail(BaseModel):
+    """E-mail the objection text, the form links and the help to the case's own address."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["email"] = "email"
+    case: Case
+    urgency: Urgency = "reply"
+
+
+class SendData(BaseModel):
+    """Everything stored about the person, as a JSON document (/mydata)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["data"] = "data"
+    case: Case
+    urgency: Urgency = "reply"
+
+
 class Schedule(BaseModel):
     """Feed ``Reminder(key)`` back to the brain at ``due_at`` (replaces one with the same key)."""
 
@@ -96,8 +116,9 @@ class Forget(BaseModel):
 
 
 Effect = Annotated[
-    Say | SendLetter | SendCalendar | Schedule | Cancel | Forget, Field(discriminator="kind")
+    Say | SendLetter | SendCalendar | SendData | SendEmail | Schedule | Cancel | Forget,
+    Field(discriminator="kind"),
 ]
 
 #: Effects that are messages to the person (the rest change stored state).
-MESSAGE_KINDS = ("say", "letter", "calendar")
+MESSAGE_KINDS = ("say", "letter", "calendar", "data", "email")

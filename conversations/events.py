@@ -59,4 +59,13 @@ class Reminder(_Event):
     due_at: AwareDatetime
 
 
-Event = Annotated[Command | Text | Press | Media | Reminder, Field(discriminator="kind")]
+class MailReport(_Event):
+    """The shell's word on an e-mail copy: sent, or finally given up."""
+
+    kind: Literal["mail_report"] = "mail_report"
+    ok: bool
+
+
+Event = Annotated[
+    Command | Text | Press | Media | Reminder | MailReport, Field(discriminator="kind")
+]

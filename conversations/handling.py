@@ -21,10 +21,27 @@ Updates = dict[str, object]
 
 
 @dataclass(frozen=True)
+class Policy:
+    """What the operator decided (from settings), as far as the conversation needs to know."""
+
+    email_enabled: bool = False  # an SMTP server is configured: offer "E-mail me this text"
+    emails_per_day: int = 3
+    retention_closed_days: int = 30  # personal data kept this long after a case is closed
+    retention_inactive_days: int = 120  # ... and this long after the last activity
+
+    def retention(self) -> dict[str, int]:
+        return {
+            "closed_days": self.retention_closed_days,
+            "inactive_days": self.retention_inactive_days,
+        }
+
+
+@dataclass(frozen=True)
 class Context:
     now: datetime
     k: Knowledge
     event: Event
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)

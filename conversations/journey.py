@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
 from conversations import countries
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
-from conversations.effects import SendLetter
+from conversations.effects import Button, Effect, Say, SendEmail, SendLetter
 from conversations.handling import Context, Handler, Move, Rejected, Result, Stay, Updates
 from conversations.knowledge import LANGUAGES, Platform
 from conversations.table import Trigger
@@ -118,7 +119,42 @@ def on_letter_press(case: Case, value: str, ctx: Context) -> Result:
         return Move(Trigger.EDIT_REASON)
     if value == "submitted":
         return Move(Trigger.SUBMITTED)
+    if value in ("email", "email_yes", "email_no") and ctx.policy.email_enabled:
+        return _on_email_press(case, value, ctx)
     return on_common_press(case, value, ctx)
+
+
+def _on_email_press(case: Case, value: str, ctx: Context) -> Result:
+    """E-mail a copy: only to the account's own address, only after the person confirms it,
+    and only a few times a day."""
+    if value == "email_no":
+        return Stay()
+    recent = tuple(t for t in case.emails_sent if ctx.now - t < timedelta(days=1))
+    if len(recent) >= ctx.policy.emails_per_day:
+        raise Rejected("email_limit", limit=ctx.policy.emails_per_day)
+    if value == "email":
+        confirm = Say(
+            message="email_confirm",
+            context={"email": case.email},
+            buttons=(
+                (Button(label="email.yes", data="letter:email_yes"),),
+                (Button(label="email.no", data="letter:email_no"),),
+            ),
+        )
+        return Stay(effects=[confirm], ask_again=False)
+    return Stay(
+        {"emails_sent": (*recent, ctx.now)},
+        effects=[SendEmail(case=case), Say(message="email_queued", context={"email": case.email})],
+        ask_again=False,
+    )
+
+
+def email_offer(ctx: Context) -> list[Effect]:
+    """The "E-mail me this text" button, where the operator configured an SMTP server."""
+    if not ctx.policy.email_enabled:
+        return []
+    button = Button(label="email.offer", data="letter:email")
+    return [Say(message="email_offer", buttons=((button,),))]
 
 
 def on_common_press(case: Case, value: str, ctx: Context) -> Result:
@@ -126,7 +162,8 @@ def on_common_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "start_over":
         return Move(Trigger.START_OVER, cleared())
     if value == "show_letter" and case.letter_written_at is not None:
-        return Stay(effects=[SendLetter(case=case)])
+        offer = email_offer(ctx) if case.step is Step.LETTER else []
+        return Stay(effects=[SendLetter(case=case), *offer])
     raise Rejected("stale_button")
 
 

@@ -15,9 +15,10 @@ from datetime import datetime
 
 from conversations import aftercare, journey, questions
 from conversations.case import Case, Step
-from conversations.effects import Effect, Forget, Say, SendLetter
-from conversations.events import Command, Event, Media, Press, Reminder, Text
-from conversations.handling import Context, Handler, Move, Rejected, Stay, stale
+from conversations.effects import Effect, Forget, Say, SendData, SendLetter
+from conversations.events import Command, Event, MailReport, Media, Press, Reminder, Text
+from conversations.handling import Context, Handler, Move, Policy, Rejected, Stay, stale
+from conversations.journey import email_offer
 from conversations.knowledge import LANGUAGES, Knowledge
 from conversations.knowledge import load as load_knowledge
 from conversations.table import GLOBAL, QUESTION_STEPS, SIDE_STEPS, TABLE, Trigger
@@ -30,18 +31,26 @@ DEFAULT_LANGUAGE = "en"
 INFO_COMMANDS = {"help": "help", "privacy": "privacy"}
 #: Buttons that stand for a command ("Erase everything" on the last message).
 COMMAND_BUTTONS = {"delete"}
+#: The answers to "really erase everything?" (asked from any step, so not tied to one).
+DELETE_ANSWERS = {"yes", "no"}
 
 HANDLERS: dict[tuple[Step, str], Handler] = {**journey.HANDLERS, **aftercare.HANDLERS}
 
 Outcome = tuple[Case, list[Effect]]
 
 
-def step(case: Case, event: Event, now: datetime, knowledge: Knowledge | None = None) -> Outcome:
+def step(
+    case: Case,
+    event: Event,
+    now: datetime,
+    knowledge: Knowledge | None = None,
+    policy: Policy | None = None,
+) -> Outcome:
     """The whole conversation: one event in, the new case and what to do out."""
     k = knowledge or load_knowledge()
     if case.language is None:
         case = case.model_copy(update={"language": _supported(event.client_language)})
-    ctx = Context(now=now, k=k, event=event)
+    ctx = Context(now=now, k=k, event=event, policy=policy or Policy())
     try:
         new_case, effects = _dispatch(case, event, ctx)
     except Rejected as rejected:
@@ -59,6 +68,8 @@ def _supported(language: str | None) -> str:
 def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
     if isinstance(event, Command):
         return _on_command(case, event.name.lower(), ctx)
+    if isinstance(event, MailReport):  # whatever the step: say how the e-mail copy went
+        return case, [Say(message="email_sent" if event.ok else "email_failed")]
     if isinstance(event, Reminder):
         handler = HANDLERS.get((case.step, "reminder"), aftercare.IGNORE_REMINDER)
         return _result(case, handler(case, event.key, ctx), ctx)
@@ -72,6 +83,8 @@ def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
         owner, _, value = event.data.partition(":")
         if owner == "command" and value in COMMAND_BUTTONS:
             return _on_command(case, value, ctx)
+        if owner == "delete" and value in DELETE_ANSWERS:
+            return _on_delete_answer(case, value == "yes", ctx)
         if owner != case.step.value or not value:
             raise Rejected("stale_button")
         return _result(case, HANDLERS.get((case.step, "press"), stale)(case, value, ctx), ctx)
@@ -105,7 +118,7 @@ def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
         effects.append(questions.country_confirmed(case, ctx.k))
     if target is Step.LETTER and before is not Step.LETTER:
         case = case.model_copy(update={"letter_written_at": ctx.now, "reasons_done": True})
-        return case, [SendLetter(case=case), questions.form_help(case, ctx.k)]
+        return case, [SendLetter(case=case), questions.form_help(case, ctx.k), *email_offer(ctx)]
     if trigger is Trigger.SUBMITTED:
         case = case.model_copy(update={"form_submitted_at": ctx.now})
     if trigger in (Trigger.LANGUAGE_CHOSEN, Trigger.TIMEZONE_CHOSEN):
@@ -113,7 +126,7 @@ def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
             Say(message=f"{target_name(trigger)}_set", context={"timezone": case.timezone})
         )
         if trigger is Trigger.LANGUAGE_CHOSEN and case.resume_step is None:
-            effects.append(Say(message="welcome"))  # chose a language before anything else
+            effects.append(_welcome(ctx))  # chose a language before anything else
     if target in SIDE_STEPS:
         return case.model_copy(update={"resume_step": before}), [
             *effects,
@@ -133,19 +146,20 @@ def target_name(trigger: Trigger) -> str:
 def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
     k = ctx.k
     if name in INFO_COMMANDS:
-        return case, [Say(message=INFO_COMMANDS[name])]
+        return case, [Say(message=INFO_COMMANDS[name], context=ctx.policy.retention())]
     if name == "start":
         if case.step is Step.NEW:
             case = case.model_copy(update={"step": Step.PLATFORMS})
-            return case, [Say(message="welcome"), *questions.ask(case, k)]
+            return case, [_welcome(ctx), *questions.ask(case, k)]
         if case.step in SIDE_STEPS:
             return _apply(case, Trigger.RESUME, ctx)
         return case, [Say(message="welcome_back"), *questions.ask(case, k)]
     if name == "status":
         return case, [questions.status(case, k), *questions.ask(case, k)]
     if name == "delete":
-        fresh = Case.new(case.chat_id, ctx.now).model_copy(update={"language": case.language})
-        return fresh, [Forget(chat_id=case.chat_id), Say(message="deleted")]
+        return case, [questions.delete_confirm()]
+    if name == "mydata":
+        return case, [questions.my_data(case, k), SendData(case=case)]
     if name in ("language", "timezone"):
         side = Step.LANGUAGE if name == "language" else Step.TIMEZONE
         if name == "timezone" and case.country is None:
@@ -160,3 +174,15 @@ def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
             raise Rejected("nothing_to_cancel")
         return _apply(case, Trigger.CANCEL, ctx)
     raise Rejected("unknown_command")
+
+
+def _welcome(ctx: Context) -> Say:
+    return Say(message="welcome", context=ctx.policy.retention())
+
+
+def _on_delete_answer(case: Case, erase: bool, ctx: Context) -> Outcome:
+    """The answer to "really erase everything?": erase, or carry on where the person was."""
+    if not erase:
+        return case, [Say(message="delete_kept"), *questions.ask(case, ctx.k)]
+    fresh = Case.new(case.chat_id, ctx.now).model_copy(update={"language": case.language})
+    return fresh, [Forget(chat_id=case.chat_id), Say(message="deleted")]

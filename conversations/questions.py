@@ -328,3 +328,18 @@ def escalation_context(case: Case, k: Knowledge) -> dict[str, object]:
         "report_due": _iso(case.authority_report_due_at),
         "timezone": case.timezone or timekeeping.UTC_ZONE,
     }
+
+
+def delete_confirm() -> Say:
+    return Say(
+        message="delete_confirm",
+        buttons=(
+            (Button(label="delete.yes", data="delete:yes"),),
+            (Button(label="delete.no", data="delete:no"),),
+        ),
+    )
+
+
+def my_data(case: Case, k: Knowledge) -> Say:
+    """The readable summary that goes with the JSON document."""
+    return status(case, k).model_copy(update={"message": "mydata"})

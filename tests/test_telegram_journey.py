@@ -201,12 +201,13 @@ async def test_command_menus_are_set_per_language(db_path: Path) -> None:
         if c.method == "setMyCommands"
     }
     assert set(menus) == {"en", "de", None}
-    assert [c["command"] for c in menus["de"]] == [
+    assert [c["command"] for c in menus["de"]] == [  # the order of the menu, /start first
         "start",
         "status",
         "cancel",
         "language",
         "timezone",
+        "mydata",
         "privacy",
         "delete",
         "help",
@@ -222,6 +223,8 @@ async def test_delete_erases_the_case_and_the_outbox(db_path: Path) -> None:
     try:
         await walk_to_letter(client)
         await client.send("/delete")
+        assert "Erase everything" in client.last_text()
+        await client.click("Yes, erase everything")
         assert "erased everything" in client.last_text()
         assert await stored_step(db_path, client.chat_id) is None
     finally:

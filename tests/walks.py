@@ -13,6 +13,7 @@ from conversations import machine
 from conversations.case import Case
 from conversations.effects import Cancel, Effect, Say, Schedule
 from conversations.events import Command, Event, Press, Reminder, Text
+from conversations.handling import Policy
 from conversations.knowledge import Knowledge
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
@@ -25,6 +26,7 @@ class Walk:
     case: Case
     reminders: dict[str, datetime] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
+    policy: Policy = field(default_factory=Policy)
     #: every effect with the clock time it was produced at
     log: list[tuple[datetime, Effect]] = field(default_factory=list)
 
@@ -34,7 +36,7 @@ class Walk:
         return cls(k=k, now=now, case=case)
 
     def send(self, event: Event) -> list[Effect]:
-        self.case, out = machine.step(self.case, event, self.now, self.k)
+        self.case, out = machine.step(self.case, event, self.now, self.k, self.policy)
         for effect in out:
             if isinstance(effect, Schedule):
                 self.reminders[effect.key] = effect.due_at

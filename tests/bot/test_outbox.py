@@ -12,6 +12,7 @@ from bot.renderer import Message, Renderer
 from bot.storage import Storage
 from conversations.case import Case
 from conversations.effects import Say, Schedule
+from conversations.handling import Policy
 from tests.conftest import START, Clock, open_storage
 
 
@@ -77,7 +78,12 @@ async def test_a_chat_gets_its_messages_in_order(
     storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
 ) -> None:
     """Within one chat the order is kept, whatever the urgency."""
-    await queue(storage, 1, Say(message="help", urgency="checkin"), Say(message="privacy"))
+    await queue(
+        storage,
+        1,
+        Say(message="help", urgency="checkin"),
+        Say(message="privacy", context=Policy().retention()),
+    )
     await drain(outbox, clock)
     assert [s[1][:12] for s in transport.sent] == ["What I can d", "Privacy noti"]
 
@@ -147,7 +153,9 @@ async def test_a_message_that_keeps_failing_is_given_up(
 ) -> None:
     """After the last attempt the message is dropped (and logged), so the queue moves on."""
     outbox = Outbox(storage, renderer, transport, clock, Limits(max_attempts=3))
-    await queue(storage, 1, Say(message="help"), Say(message="privacy"))
+    await queue(
+        storage, 1, Say(message="help"), Say(message="privacy", context=Policy().retention())
+    )
     transport.failures = [OSError()] * 3
     await drain(outbox, clock)
     assert [s[1][:7] for s in transport.sent] == ["Privacy"]
@@ -161,7 +169,7 @@ async def test_blocked_chat_loses_its_queue_and_reminders(
         case(1),
         [
             Say(message="help"),
-            Say(message="privacy"),
+            Say(message="privacy", context=Policy().retention()),
             Schedule(key="checkin", due_at=START + timedelta(days=1)),
         ],
     )

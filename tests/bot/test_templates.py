@@ -13,6 +13,8 @@ from bot.renderer import TEMPLATES_DIR, Renderer
 from conversations import machine, questions
 from conversations.case import Case, Proof, Reason, Step
 from conversations.effects import Say
+from conversations.events import MailReport
+from conversations.handling import Policy
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from tests.conftest import START
 from tests.walks import Walk
@@ -65,11 +67,16 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
         walk = Walk.begin(k, START, language=language).to_letter(country, both=True)
         branch(walk)
         says += [e for e in walk.effects if isinstance(e, Say)]
-    says += [Say(message=m) for m in machine.INFO_COMMANDS.values()]
+    retention = Policy().retention()
+    says += [
+        Say(message=m, context=retention) for m in (*machine.INFO_COMMANDS.values(), "welcome")
+    ]
+    says += [questions.delete_confirm(), questions.my_data(case_for(country, language), k)]
     says += [
         Say(message=m)
         for m in (
-            "welcome",
+            "delete_kept",
+            "slow_down",
             "welcome_back",
             "deleted",
             "stale_button",
@@ -141,7 +148,19 @@ def _no_code_but_new_one(walk: Walk) -> None:
     walk.command("start")
 
 
-BRANCHES = (_code_runs_out, _deadline_then_complaint, _refused, _no_code_but_new_one)
+def _email_copies(walk: Walk) -> None:
+    walk.policy = Policy(email_enabled=True, emails_per_day=1)
+    walk.press("letter:show_letter")
+    walk.press("letter:email")
+    walk.press("letter:email_no")
+    walk.press("letter:email")
+    walk.press("letter:email_yes")
+    walk.send(MailReport(ok=True))
+    walk.send(MailReport(ok=False))
+    walk.press("letter:email")  # over the daily limit
+
+
+BRANCHES = (_code_runs_out, _deadline_then_complaint, _refused, _no_code_but_new_one, _email_copies)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -8,7 +8,7 @@ import pytest
 
 from conversations import machine, questions
 from conversations.case import Case, Reason, Step
-from conversations.effects import Forget, Say, SendLetter
+from conversations.effects import Forget, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
 
@@ -312,13 +312,32 @@ def test_language_switch_returns_to_the_question(knowledge: Knowledge) -> None:
     assert messages(effects) == ["language_set", "ask_country"]
 
 
-def test_delete_forgets_everything_but_the_language(knowledge: Knowledge) -> None:
-    """/delete emits Forget and leaves an empty case."""
+def test_delete_asks_first_then_forgets_everything_but_the_language(knowledge: Knowledge) -> None:
+    """/delete asks for confirmation; "yes" emits Forget and leaves an empty case."""
     case = at_letter(knowledge)
-    new_case, effects = machine.step(case, Command(name="delete"), NOW, knowledge)
+    asked, effects = machine.step(case, Command(name="delete"), NOW, knowledge)
+    assert asked == case and messages(effects) == ["delete_confirm"]
+    new_case, effects = machine.step(case, Press(data="delete:yes"), NOW, knowledge)
     assert isinstance(effects[0], Forget)
     assert new_case.step is Step.NEW
     assert all(not v for v in new_case.answers().values())
+
+
+def test_delete_declined_keeps_everything(knowledge: Knowledge) -> None:
+    """ "No, keep my data" changes nothing and repeats the current question."""
+    case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
+    kept, effects = machine.step(case, Press(data="delete:no"), NOW, knowledge)
+    assert kept == case
+    assert messages(effects) == ["delete_kept", "ask_email"]
+
+
+def test_mydata_sends_a_summary_and_the_json(knowledge: Knowledge) -> None:
+    """/mydata: a readable summary and the data document; nothing changes."""
+    case = at_letter(knowledge)
+    same, effects = machine.step(case, Command(name="mydata"), NOW, knowledge)
+    assert same == case
+    assert messages(effects) == ["mydata"]
+    assert any(isinstance(e, SendData) and e.case == case for e in effects)
 
 
 def test_start_over_clears_answers(knowledge: Knowledge) -> None:
