@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.console import ConsoleTransport, run_console
-from bot.inbox import Inbox, utc_now
+from bot.inbox import FloodGuard, Inbox, utc_now
 from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.mailer import Mailer, SmtpConfig
 from bot.outbox import Limits, Outbox
@@ -280,7 +280,8 @@ def build_telegram(
             outbox.wake()
 
         after_commit = outbox.flush if deliver_inline else wake_sender
-        inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy())
+        flood = FloodGuard(settings.input_burst, settings.input_per_second)
+        inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy(), flood)
         outbox.on_mail_report = report_mail_to(inbox)
         scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
         inbox.on_scheduled = scheduler.wake

@@ -70,9 +70,10 @@ class Inbox:
         after_commit: Callable[[int], Awaitable[object]],
         clock: Clock = utc_now,
         policy: Policy | None = None,
+        flood: FloodGuard | None = None,
     ) -> None:
         self._policy = policy or Policy()
-        self.flood = FloodGuard()
+        self.flood = flood or FloodGuard()
         self._storage = storage
         self._renderer = renderer
         self._knowledge = knowledge

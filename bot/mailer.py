@@ -58,10 +58,7 @@ def compose(case: Case, renderer: Renderer, config: SmtpConfig) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body, charset="utf-8")
     message.add_attachment(
-        letter.full_text.encode("utf-8"),
-        maintype="text",
-        subtype="plain",
-        filename=letter.filename,
+        letter.full_text, subtype="plain", charset="utf-8", filename=letter.filename
     )
     return message
 

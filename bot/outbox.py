@@ -194,7 +194,7 @@ class Outbox:
             # A template bug, not a delivery problem: retrying cannot help, and the person's
             # queue must not stall behind it.
             log.error("cannot render outbox item %s (%s); dropped", item.id, type(error).__name__)
-            await self._storage.delivered(item.id)
+            await self._give_up(item)
             return True
         except PermanentFailure as error:
             log.warning("outbox item %s refused for good (%s)", item.id, error)

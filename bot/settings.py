@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     email_daily_limit: int = Field(
         default=3, ge=1, le=20, description="E-mail copies one person may ask for per day."
     )
+    input_burst: int = Field(
+        default=10, gt=0, description="Messages one person may send at once before throttling."
+    )
+    input_per_second: float = Field(
+        default=1.0, gt=0, description="Messages per second one person may send after the burst."
+    )
     send_per_second: int = Field(
         default=30, gt=0, le=30, description="Messages per second overall (Telegram allows 30)."
     )

@@ -234,10 +234,15 @@ class TelegramClient:
         return [c for c in self.sent() if c.method == "sendDocument"]
 
 
-async def start_app(db: Path, api: FakeBotAPI) -> Any:
+async def start_app(db: Path, api: FakeBotAPI, **overrides: Any) -> Any:
     """Build the real application from settings, as ``optout-bot run`` does, and start it up."""
+    overrides.setdefault("input_burst", 1000)  # a test clicks faster than any person
     settings = Settings(  # type: ignore[call-arg]
-        telegram_token=TOKEN, database_path=db, key_file=key_file_for(db), _env_file=None
+        telegram_token=TOKEN,
+        database_path=db,
+        key_file=key_file_for(db),
+        _env_file=None,
+        **overrides,
     )
     app = build_telegram(settings, sealer_for_db(db), request=api, deliver_inline=True)
     await app.initialize()
