@@ -246,7 +246,7 @@ async def _console(settings: Settings) -> None:
 def _run_telegram(settings: Settings) -> int:
     application = build_telegram(settings, sealer_for(settings))
     log.info("starting Telegram long polling")
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
     return 0
 
 

@@ -38,7 +38,7 @@ from bot.inbox import Inbox
 from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
 from conversations.effects import Button, Say
-from conversations.events import Command, Event, Media, Press, Text
+from conversations.events import Command, Edited, Event, Media, Press, Text
 from conversations.knowledge import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,8 @@ def event_from(update: Update) -> Event | None:
     language = update.effective_user.language_code if update.effective_user else None
     if update.callback_query is not None:
         return Press(data=update.callback_query.data or "", client_language=language)
+    if update.edited_message is not None:
+        return Edited(client_language=language)
     message = update.message
     if message is None:
         return None
@@ -209,7 +211,11 @@ def build_application(
         MessageHandler(filters.ChatType.GROUPS | filters.ChatType.CHANNEL, on_group)
     )
     application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_private)
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE),
+            on_private,
+        )
     )
     application.add_handler(CallbackQueryHandler(on_private))
     application.add_error_handler(on_error)

@@ -50,6 +50,13 @@ class Media(_Event):
     file_id: str | None = None
 
 
+class Edited(_Event):
+    """The person edited an earlier message. Its new text is not read as an answer: it may
+    belong to a question long gone."""
+
+    kind: Literal["edited"] = "edited"
+
+
 class Reminder(_Event):
     """A scheduled moment arrived. ``key`` is what the brain scheduled; ``due_at`` when it was due
     (the brain compares it with ``now`` to tell a timely reminder from a late one)."""
@@ -67,5 +74,5 @@ class MailReport(_Event):
 
 
 Event = Annotated[
-    Command | Text | Press | Media | Reminder | MailReport, Field(discriminator="kind")
+    Command | Text | Press | Media | Edited | Reminder | MailReport, Field(discriminator="kind")
 ]

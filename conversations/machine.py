@@ -16,7 +16,16 @@ from datetime import datetime
 from conversations import aftercare, journey, questions
 from conversations.case import Case, Step
 from conversations.effects import Effect, Forget, Say, SendData, SendLetter
-from conversations.events import Command, Event, MailReport, Media, Press, Reminder, Text
+from conversations.events import (
+    Command,
+    Edited,
+    Event,
+    MailReport,
+    Media,
+    Press,
+    Reminder,
+    Text,
+)
 from conversations.handling import Context, Handler, Move, Policy, Rejected, Stay, stale
 from conversations.journey import email_offer
 from conversations.knowledge import LANGUAGES, Knowledge
@@ -73,6 +82,8 @@ def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
     if isinstance(event, Reminder):
         handler = HANDLERS.get((case.step, "reminder"), aftercare.IGNORE_REMINDER)
         return _result(case, handler(case, event.key, ctx), ctx)
+    if isinstance(event, Edited):
+        raise Rejected("edited_message")
     if isinstance(event, Media):
         if (case.step, "media") not in HANDLERS:
             raise Rejected("text_expected")

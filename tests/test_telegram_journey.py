@@ -229,3 +229,19 @@ async def test_delete_erases_the_case_and_the_outbox(db_path: Path) -> None:
         assert await stored_step(db_path, client.chat_id) is None
     finally:
         await stop_app(app)
+
+
+async def test_an_edited_message_is_not_taken_as_an_answer(db_path: Path) -> None:
+    """Editing an old message gets a clear word; the edit's text changes nothing."""
+    api = FakeBotAPI()
+    app = await start_app(db_path, api)
+    client = TelegramClient(app, api)
+    try:
+        await client.send("/start")
+        await client.click("Facebook")
+        edited = {**client._message(text="Germany"), "edit_date": 1_790_000_100}
+        await client._process({"update_id": 99_999, "edited_message": edited})
+        assert "only read new messages" in client.texts()[-2]
+        assert await stored_step(db_path, client.chat_id) is Step.COUNTRY
+    finally:
+        await stop_app(app)

@@ -77,6 +77,7 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
         for m in (
             "delete_kept",
             "slow_down",
+            "edited_message",
             "welcome_back",
             "deleted",
             "stale_button",
