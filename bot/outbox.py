@@ -35,6 +35,8 @@ from conversations.effects import Say, SendCalendar, SendData, SendEmail, SendLe
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+#: Past this many remembered chats, buckets that have refilled are dropped.
+CHAT_MEMORY = 10_000
 
 
 class Transport(Protocol):
@@ -129,6 +131,8 @@ class Outbox:
             sent_any = False
             wait = 1.0
             for item in items:
+                if item.rank != items[0].rank:
+                    break  # look again: sending may have brought something more urgent forward
                 now = self._clock()
                 if item.lane == "chat":  # Telegram's limits; the mail lane has its own server
                     global_wait = self._global_wait(now)
@@ -177,6 +181,9 @@ class Outbox:
 
     def _spend(self, chat_id: int, now: datetime) -> None:
         self._sent.append(now)
+        if len(self._chat_tokens) > CHAT_MEMORY:  # forget chats whose bucket is full again
+            full = timedelta(seconds=self.limits.chat_burst / self.limits.chat_per_second)
+            self._chat_tokens = {c: v for c, v in self._chat_tokens.items() if now - v[1] < full}
         tokens, _ = self._chat_tokens.get(chat_id, (float(self.limits.chat_burst), now))
         self._chat_tokens[chat_id] = (tokens - 1, now)
 
@@ -215,7 +222,7 @@ class Outbox:
             await self._storage.failed(item.id, now + timedelta(seconds=delay))
             return False
         if item.lane == "chat":
-            self._spend(item.chat_id, now)
+            self._spend(item.chat_id, self._clock())  # counted when Telegram took it
         await self._storage.delivered(item.id)
         self.delivered_count += 1
         if self.on_delivered is not None:

@@ -65,6 +65,8 @@ MIGRATIONS: tuple[str, ...] = (
     "SELECT 1",
     # E-mail copies queue in their own lane, so a slow mail server never holds up the chat.
     "ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'chat'",
+    # Releasing claims at start-up must not scan a million unclaimed reminders.
+    "CREATE INDEX reminders_claimed ON reminders (claimed_at) WHERE claimed_at IS NOT NULL",
 )
 #: The schema version from which case and message rows are sealed.
 SEALED_FROM = 3
@@ -87,6 +89,7 @@ class OutboxItem:
     attempts: int
     priority: int = 0
     lane: str = "chat"  # "chat" (Telegram, rate-limited) or "mail" (SMTP)
+    rank: int = 0  # the most urgent priority waiting in this chat's lane
 
 
 @dataclass(frozen=True)
@@ -315,13 +318,15 @@ class Storage:
     async def ready(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         """The next message of each chat that may go out now, most urgent first.
 
-        Only a chat's oldest message is eligible, so a conversation is never reordered.
+        Only a chat's oldest message is eligible, so a conversation is never reordered; a chat
+        ranks by its most urgent waiting message, so a reply is not stuck behind its own
+        chat's check-in.
         """
         async with self._db.execute(
-            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority, o.lane"
-            " FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox GROUP BY chat_id, lane) firsts"
-            " ON o.id = firsts.id"
-            " WHERE o.not_before <= ? ORDER BY o.priority, o.id LIMIT ?",
+            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority, o.lane,"
+            " firsts.urgency FROM outbox o JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency FROM outbox"
+            " GROUP BY chat_id, lane) firsts ON o.id = firsts.id"
+            " WHERE o.not_before <= ? ORDER BY firsts.urgency, o.id LIMIT ?",
             (_epoch(now), limit),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -360,6 +365,7 @@ class Storage:
             attempts=r[4],
             priority=r[5],
             lane=r[6],
+            rank=r[7] if len(r) > 7 else r[5],
         )
 
     async def purge(self, closed_before: datetime, inactive_before: datetime) -> int:

@@ -181,12 +181,12 @@ def build_application(
         await update.effective_message.reply_text(message.html)
 
     async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()  # always: else the button keeps spinning
         event = event_from(update)
         chat = update.effective_chat
         if event is None or chat is None:
             return
-        if update.callback_query is not None:
-            await update.callback_query.answer()
         await holder["inbox"].handle(chat.id, event)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

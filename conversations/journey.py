@@ -36,7 +36,8 @@ def on_linked_press(case: Case, value: str, ctx: Context) -> Result:
 
 
 def on_country_press(case: Case, value: str, ctx: Context) -> Result:
-    if not countries.is_country(value):
+    # Buttons carry upper-case ISO codes; anything else is forged (pycountry ignores case).
+    if value != value.upper() or not countries.is_country(value):
         raise Rejected("stale_button")
     return Move(Trigger.COUNTRY_FOUND, {"country": value})
 

@@ -62,7 +62,8 @@ def is_zone(name: str) -> bool:
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: "Canada", "Europe" are folders of zones, not zones (IsADirectoryError)
         return False
     return True
 

@@ -225,3 +225,14 @@ async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
     await drain(Outbox(storage, renderer, again, clock), clock)
     await storage.close()
     assert len(dying.sent) == 1 and len(again.sent) == 1  # at least once: one duplicate
+
+
+async def test_a_reply_is_not_stuck_behind_its_own_chats_checkin(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """A chat whose oldest message is a check-in but which has a reply waiting ranks as urgent."""
+    for chat in range(10, 20):
+        await queue(storage, chat, Say(message="help", urgency="checkin"))
+    await queue(storage, 1, Say(message="help", urgency="checkin"), Say(message="help"))
+    await outbox.send_ready()
+    assert [chat for chat, _, _ in transport.sent][:2] == [1, 1]
