@@ -46,45 +46,38 @@ class Say(BaseModel):
 LetterKind = Literal["objection", "followup", "complaint"]
 
 
-class SendLetter(BaseModel):
+class _AboutCase(BaseModel):
+    """A message made from the whole case (rendered when it is delivered)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case: Case
+    urgency: Urgency = "reply"
+
+
+class SendLetter(_AboutCase):
     """Send a text the person sends on: copyable in chat and as a .txt document."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["letter"] = "letter"
-    case: Case
     letter: LetterKind = "objection"
-    urgency: Urgency = "reply"
 
 
-class SendCalendar(BaseModel):
+class SendCalendar(_AboutCase):
     """An .ics file with the case's dates (code expiry, Meta's deadline, the authority's)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["calendar"] = "calendar"
-    case: Case
-    urgency: Urgency = "reply"
 
 
-class SendEmail(BaseModel):
+class SendEmail(_AboutCase):
     """E-mail the objection text, the form links and the help to the case's own address."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["email"] = "email"
-    case: Case
-    urgency: Urgency = "reply"
 
 
-class SendData(BaseModel):
+class SendData(_AboutCase):
     """Everything stored about the person, as a JSON document (/mydata)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["data"] = "data"
-    case: Case
-    urgency: Urgency = "reply"
 
 
 class Schedule(BaseModel):
