@@ -324,7 +324,8 @@ class Storage:
         """
         async with self._db.execute(
             "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority, o.lane,"
-            " firsts.urgency FROM outbox o JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency FROM outbox"
+            " firsts.urgency FROM outbox o"
+            " JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency FROM outbox"
             " GROUP BY chat_id, lane) firsts ON o.id = firsts.id"
             " WHERE o.not_before <= ? ORDER BY firsts.urgency, o.id LIMIT ?",
             (_epoch(now), limit),
