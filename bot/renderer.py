@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -93,10 +93,8 @@ class Renderer:
             language=language,
             country_name=lambda code: country_name(code, language),
             format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=language),
-            format_datetime=lambda d, fmt="medium": format_datetime(d, format=fmt, locale=language),
             t=lambda translated: translated[language],
         )
-        env.filters["todate"] = lambda iso: datetime.fromisoformat(iso).date()
         env.filters["localtime"] = lambda iso, tz: _local(iso, tz, language, with_date=True)
         env.filters["clock"] = lambda iso, tz: _local(iso, tz, language, with_date=False)
         env.filters["localdate"] = lambda iso, tz: format_date(
@@ -141,11 +139,8 @@ class Renderer:
             text = (button.arg or "").replace("_", " ")
         else:
             key = f"{button.label}.{button.arg}" if button.arg else button.label
-            text = self._labels(language)[key]
+            text = self._label_tables[language][key]
         return f"✅ {text}" if button.selected else text
-
-    def _labels(self, language: str) -> dict[str, str]:
-        return self._label_tables[language]
 
     @cached_property
     def _label_tables(self) -> dict[str, dict[str, str]]:
@@ -196,7 +191,7 @@ class Renderer:
         html = html.strip()
         buttons: tuple[tuple[RenderedButton, ...], ...] = ()
         if len(text) <= COPY_BUTTON_MAX:
-            label = self._labels(language)["letter.copy"]
+            label = self._label_tables[language]["letter.copy"]
             buttons = ((RenderedButton(text=label, copy_text=text),),)
         return Message(html=html, buttons=buttons)
 

@@ -40,6 +40,7 @@ from bot.renderer import Message, RenderedButton, Renderer
 from conversations.effects import Button, Say
 from conversations.events import Command, Edited, Event, Media, Press, Text
 from conversations.knowledge import LANGUAGES
+from conversations.machine import supported_language
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,7 @@ def build_application(
         if chat is None or update.effective_message is None:
             return
         language = update.effective_user.language_code if update.effective_user else None
-        lang = (language or "en").split("-")[0]
-        lang = lang if lang in LANGUAGES else "en"
-        message = renderer.message(Say(message="group_chat"), lang)
+        message = renderer.message(Say(message="group_chat"), supported_language(language))
         await update.effective_message.reply_text(message.html)
 
     async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -58,7 +58,7 @@ def step(
     """The whole conversation: one event in, the new case and what to do out."""
     k = knowledge or load_knowledge()
     if case.language is None:
-        case = case.model_copy(update={"language": _supported(event.client_language)})
+        case = case.model_copy(update={"language": supported_language(event.client_language)})
     ctx = Context(now=now, k=k, event=event, policy=policy or Policy())
     try:
         new_case, effects = _dispatch(case, event, ctx)
@@ -69,7 +69,8 @@ def step(
     return new_case, effects
 
 
-def _supported(language: str | None) -> str:
+def supported_language(language: str | None) -> str:
+    """The bot's language for a client's IETF tag ("de-AT" -> "de"), English otherwise."""
     base = (language or "").split("-")[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
 
