@@ -9,22 +9,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import stamina
 from pydantic import ValidationError
+from telegram.error import InvalidToken
+from telegram.ext import Application
 
 from bot.console import ConsoleTransport, run_console
 from bot.inbox import FloodGuard, Inbox, utc_now
+from bot.ingress import Ingress, retry_delay
 from bot.keys import KeyProblem, Sealer, new_key, write_key
+from bot.logs import configure_logging
 from bot.mailer import Mailer, SmtpConfig
 from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
 from bot.scheduler import Retention, Scheduler
 from bot.settings import Settings, describe_error, sealer_for
 from bot.storage import Storage
+from bot.telegram_adapter import (
+    TelegramTransport,
+    build_application,
+    install_handlers,
+    set_command_menus,
+)
 from conversations import knowledge as knowledge_data
 from conversations.case import Case, Reason
 from conversations.countries import is_country
@@ -53,27 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyProblem as problem:
         print(f"optout-bot: {problem}", file=sys.stderr)
         return 2
-
-
-#: Libraries whose DEBUG output would carry personal data or secrets: python-telegram-bot
-#: logs every Bot API call with its parameters (message texts), httpx every URL (the token),
-#: aiosqlite every statement's arguments, aiosmtplib the SMTP dialogue (addresses).
-QUIET_LIBRARIES = {
-    "telegram": logging.INFO,
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
-    "aiosqlite": logging.INFO,
-    "aiosmtplib": logging.INFO,
-    "hpack": logging.INFO,
-}
-
-
-def configure_logging(level: str | int) -> None:
-    """Log to stderr; our own modules log ids and steps only, never what a person typed."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    root = logging.getLogger().getEffectiveLevel()
-    for name, floor in QUIET_LIBRARIES.items():
-        logging.getLogger(name).setLevel(max(floor, root))
 
 
 def _command(command: str, args: argparse.Namespace, settings: Settings) -> int:
@@ -232,6 +224,7 @@ async def _console(settings: Settings) -> None:
     outbox = Outbox(storage, renderer, transport, utc_now, mailer=mailer_for(settings))
     inbox = Inbox(storage, renderer, knowledge, outbox.flush, utc_now, settings.policy())
     outbox.on_mail_report = report_mail_to(inbox)
+    outbox.on_stale = inbox.refresh
     scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
     inbox.on_scheduled = scheduler.wake
     reminders = asyncio.create_task(scheduler.run())
@@ -243,76 +236,111 @@ async def _console(settings: Settings) -> None:
         await storage.close()
 
 
+@dataclass
+class TelegramBot:
+    """Everything ``optout-bot run`` runs: the application and the services behind it."""
+
+    app: Application[Any, Any, Any, Any, Any, Any]
+    renderer: Renderer
+    storage: Storage
+    outbox: Outbox
+    inbox: Inbox
+    scheduler: Scheduler
+    ingress: Ingress
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def initialize(self) -> None:
+        """Reach Telegram (getMe), retrying with backoff while it fails: a Bot API that is
+        down at start-up delays the bot, it does not end it."""
+        async for attempt in stamina.retry_context(
+            on=retry_delay, attempts=None, timeout=None, wait_initial=1.0, wait_max=60.0
+        ):
+            with attempt:
+                await self.app.initialize()
+
+    def start(self) -> None:
+        """The background work: sending, reminders, the command menus, and the long poll."""
+        self.tasks = [
+            asyncio.create_task(self.outbox.run(), name="outbox"),
+            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+            asyncio.create_task(set_command_menus(self.app, self.renderer), name="menus"),
+            asyncio.create_task(self.ingress.poll(), name="ingress"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []
+        await self.app.shutdown()
+        await self.storage.close()
+
+
 def _run_telegram(settings: Settings) -> int:
-    application = build_telegram(settings, sealer_for(settings))
+    return asyncio.run(_serve_telegram(settings))
+
+
+async def _serve_telegram(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT, then stop cleanly (a SIGKILL loses nothing either)."""
+    bot = await build_telegram(settings, sealer_for(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        print("optout-bot: Telegram rejected OPTOUT_TELEGRAM_TOKEN", file=sys.stderr)
+        await bot.storage.close()
+        return 2
     log.info("starting Telegram long polling")
-    application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    bot.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await bot.stop()
     return 0
 
 
-def build_telegram(
+async def build_telegram(
     settings: Settings, sealer: Sealer, request: Any = None, *, deliver_inline: bool = False
-) -> Any:
-    """The Telegram application; storage, sender and scheduler start in post_init.
+) -> TelegramBot:
+    """The Telegram bot, assembled from settings: storage, sender, inbox, scheduler, ingress.
 
     ``request`` replaces PTB's HTTP layer (tests answer Bot API calls locally with it).
     ``deliver_inline`` (tests): deliver each reply before the update returns, without the
     background sender's rate limits, and leave reminders to the test.
     """
-    from bot.telegram_adapter import TelegramTransport, build_application
-
     assert settings.telegram_token is not None
     knowledge = knowledge_data.load()
     renderer = Renderer(knowledge)
-    services: dict[str, Any] = {}
-
-    async def on_start(app: Any) -> Inbox:
-        storage = await Storage.open(settings.database_path, sealer)
-        limits = Limits(
-            global_per_second=settings.send_per_second,
-            chat_per_second=settings.send_per_chat_per_second,
-        )
-        outbox = Outbox(
-            storage, renderer, TelegramTransport(app), utc_now, limits, mailer_for(settings)
-        )
-
-        async def wake_sender(chat_id: int) -> None:
-            outbox.wake()
-
-        after_commit = outbox.flush if deliver_inline else wake_sender
-        flood = FloodGuard(settings.input_burst, settings.input_per_second)
-        inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy(), flood)
-        outbox.on_mail_report = report_mail_to(inbox)
-        scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
-        inbox.on_scheduled = scheduler.wake
-        services.update(storage=storage, outbox=outbox, scheduler=scheduler, inbox=inbox)
-        if deliver_inline:
-            await outbox.flush()
-        else:
-            services["tasks"] = [
-                asyncio.create_task(outbox.run(), name="outbox"),
-                asyncio.create_task(scheduler.run(), name="scheduler"),
-            ]
-        return inbox
-
-    async def on_stop(app: Any) -> None:
-        tasks = services.pop("tasks", [])
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if "storage" in services:
-            await services["storage"].close()
-
     app = build_application(
-        settings.telegram_token.get_secret_value(),
-        settings.telegram_api_url,
-        renderer,
-        on_start=on_start,
-        on_stop=on_stop,
-        request=request,
+        settings.telegram_token.get_secret_value(), settings.telegram_api_url, request
     )
-    app.bot_data["services"] = services  # for tests and operators' introspection only
-    return app
+    storage = await Storage.open(settings.database_path, sealer)
+    limits = Limits(
+        global_per_second=settings.send_per_second,
+        chat_per_second=settings.send_per_chat_per_second,
+    )
+    outbox = Outbox(
+        storage, renderer, TelegramTransport(app), utc_now, limits, mailer_for(settings)
+    )
+
+    async def wake_sender(chat_id: int) -> None:
+        outbox.wake()
+
+    after_commit = outbox.flush if deliver_inline else wake_sender
+    flood = FloodGuard(settings.input_burst, settings.input_per_second)
+    inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy(), flood)
+    outbox.on_mail_report = report_mail_to(inbox)
+    outbox.on_stale = inbox.refresh
+    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
+    inbox.on_scheduled = scheduler.wake
+    ingress = Ingress(app, storage, inbox.notify_failure)
+    bot = TelegramBot(app, renderer, storage, outbox, inbox, scheduler, ingress)
+    install_handlers(app, bot)
+    return bot
 
 
 if __name__ == "__main__":

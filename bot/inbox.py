@@ -3,6 +3,15 @@
 Adapters (Telegram, console, tests) call ``Inbox.handle``; nothing else changes a case. The only
 thing done here before the brain sees an event is reading a typed button label as that button's
 press, so every question can be answered without tapping.
+
+Rules:
+- One person's inputs are handled one at a time, in the order they came (a lock per chat);
+  different people's run concurrently (the storage serialises their commits).
+- A Telegram update is applied at most once: its id is saved with the step it caused, and an
+  update that arrives again (after a crash, before Telegram was told it had been received) is
+  recognised and dropped.
+- Every message, including notices the shell itself sends (an error, a group-chat reply), goes
+  through the outbox and its limits.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from conversations.effects import Forget, Say, Schedule
 from conversations.events import Event, MailReport, Press, Reminder, Text
 from conversations.handling import Policy
 from conversations.knowledge import Knowledge
+from conversations.machine import supported_language
 
 log = logging.getLogger(__name__)
 
@@ -83,45 +93,89 @@ class Inbox:
         #: called after a commit that scheduled something (the scheduler's wake-up)
         self.on_scheduled: Callable[[], None] | None = None
 
-    async def handle(self, chat_id: int, event: Event) -> None:
-        """A person's input (or a report about them): the one way into the brain."""
-        if not isinstance(event, MailReport) and not self.flood.admit(chat_id, self._clock()):
-            await self._slow_down(chat_id)
-            return
-        await self._step(chat_id, event, None)
+    async def handle(self, chat_id: int, event: Event, update_id: int | None = None) -> None:
+        """A person's input (or a report about them): the one way into the brain.
 
-    async def _slow_down(self, chat_id: int) -> None:
-        """Flooding: say so once, store nothing new, and drop the input."""
-        if not self.flood.first_refusal(chat_id):
-            return
-        log.info("input flood: throttling a chat")
-        case = await self._storage.load(chat_id)
-        if case is not None:
-            await self._storage.commit(case, [Say(message="slow_down")])
+        ``update_id`` is the Telegram update it came in; one already applied is dropped.
+        """
+        async with self._locks[chat_id]:
+            if update_id is not None and await self._storage.seen_update(update_id):
+                log.info("update %s came again and was already applied: dropped", update_id)
+                return
+            if not isinstance(event, MailReport) and not self.flood.admit(chat_id, self._clock()):
+                notified = await self._slow_down(chat_id, update_id)
+            else:
+                notified = await self._step(chat_id, event, None, update_id)
+        if notified:
             await self._after_commit(chat_id)
 
-    async def handle_reminder(self, reminder: DueReminder) -> None:
-        event = Reminder(key=reminder.key, due_at=reminder.due_at)
-        await self._step(reminder.chat_id, event, reminder.id)
+    async def _slow_down(self, chat_id: int, update_id: int | None) -> bool:
+        """Flooding: say so once, store nothing new, and drop the input."""
+        if not self.flood.first_refusal(chat_id):
+            return False
+        log.info("input flood: throttling a chat")
+        case = await self._storage.load(chat_id)
+        if case is None:
+            return False
+        await self._storage.commit(case, [Say(message="slow_down")], update_id=update_id)
+        return True
 
-    async def _step(self, chat_id: int, event: Event, reminder_id: int | None) -> None:
+    async def handle_reminder(self, reminder: DueReminder) -> None:
+        await self.refresh(reminder.chat_id, reminder.key, reminder.due_at, reminder.id)
+
+    async def refresh(
+        self,
+        chat_id: int,
+        key: str,
+        due_at: datetime | None = None,
+        reminder_id: int | None = None,
+    ) -> None:
+        """Run a reminder's step: when it falls due, or again when what it said was too late
+        to send (the brain then says what fits now)."""
+        event = Reminder(key=key, due_at=due_at or self._clock())
         async with self._locks[chat_id]:
-            now = self._clock()
-            case = await self._storage.load(chat_id)
-            if case is None and reminder_id is not None:
-                await self._storage.commit(
-                    Case.new(chat_id, now), [Forget(chat_id=chat_id)], reminder_id
-                )
-                return  # a reminder for someone who was forgotten: drop it, say nothing
-            case = case or Case.new(chat_id, now)
-            event = self._label_as_press(case, event)
-            new_case, effects = machine.step(case, event, now, self._knowledge, self._policy)
-            await self._storage.commit(new_case, effects, reminder_id)
-            # Steps and event kinds only: never chat ids, answers or typed text.
-            log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
+            notified = await self._step(chat_id, event, reminder_id, None)
+        if notified:
+            await self._after_commit(chat_id)
+
+    async def notify_failure(self, chat_id: int) -> None:
+        """A step failed: tell the person, in their language, through the outbox."""
+        case = await self._storage.load(chat_id)
+        language = case.language if case and case.language else "en"
+        await self._storage.enqueue(chat_id, language, [Say(message="error")])
+        await self._after_commit(chat_id)
+
+    async def reply_in_group(
+        self, chat_id: int, client_language: str | None, update_id: int | None = None
+    ) -> None:
+        """The bot was written to in a group: it only works in private chats, and says so."""
+        language = supported_language(client_language)
+        async with self._locks[chat_id]:
+            if update_id is not None and await self._storage.seen_update(update_id):
+                return
+            await self._storage.enqueue(chat_id, language, [Say(message="group_chat")], update_id)
+        await self._after_commit(chat_id)
+
+    async def _step(
+        self, chat_id: int, event: Event, reminder_id: int | None, update_id: int | None
+    ) -> bool:
+        """Load, step, save (under the chat's lock). True if something was queued to send."""
+        now = self._clock()
+        case = await self._storage.load(chat_id)
+        if case is None and reminder_id is not None:
+            await self._storage.commit(
+                Case.new(chat_id, now), [Forget(chat_id=chat_id)], reminder_id
+            )
+            return False  # a reminder for someone who was forgotten: drop it, say nothing
+        case = case or Case.new(chat_id, now)
+        event = self._label_as_press(case, event)
+        new_case, effects = machine.step(case, event, now, self._knowledge, self._policy)
+        await self._storage.commit(new_case, effects, reminder_id, update_id)
+        # Steps and event kinds only: never chat ids, answers or typed text.
+        log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
         if self.on_scheduled is not None and any(isinstance(e, Schedule) for e in effects):
             self.on_scheduled()
-        await self._after_commit(chat_id)
+        return True
 
     def _label_as_press(self, case: Case, event: Event) -> Event:
         """A typed text that equals a button label of the current question is that button."""

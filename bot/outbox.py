@@ -2,23 +2,30 @@
 
 Rules:
 - A row is deleted only after the transport accepted it, so a crash between the two can at
-  worst repeat one message, never lose one.
-- Only a chat's oldest message is eligible, so a conversation is never reordered; across chats
-  the most urgent goes first (a person waiting for a reply, then the code countdown, then
-  check-ins).
-- Telegram's limits are kept: at most ``global_per_second`` messages overall and a small burst
-  then about one per second per chat. ``RetryLater`` pauses everything for as long as Telegram
-  asks; a temporary failure is retried with exponential backoff; ``ChatUnreachable`` (the person
+  worst repeat one Bot API call, never lose one. A letter is two rows (its message, its file),
+  so retrying one never repeats the other.
+- Only a chat's oldest message is eligible and a chat has at most one call under way, so a
+  conversation is never reordered; across chats several calls are under way at once, the most
+  urgent first (a person waiting for a reply, then the code countdown, then check-ins).
+- Telegram's limits are kept: at most ``global_per_second`` messages in any one second overall,
+  and a small burst then about one per second per chat. A message holds its place in the
+  second from the moment it is sent until a second after Telegram can have received it (its
+  answer, less the fastest round trip seen), so slow or uneven answers never let more than the
+  limit arrive within one second. ``RetryLater`` pauses everyone for as long as Telegram asks;
+  a temporary failure is retried with exponential backoff; ``ChatUnreachable`` (the person
   blocked the bot) drops everything queued and scheduled for that chat.
+- A time-bound message ("4 minutes left") that is past its moment when its turn comes is not
+  sent: the brain is asked what fits now instead (``on_stale``).
+- The wake-up signal is cleared before each pass over the queue, so a message committed during
+  a pass is seen by the next one, never left for the idle pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import heapq
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +33,10 @@ from typing import Protocol
 
 from jinja2 import TemplateError
 
+from bot import export
+from bot.delivery import parts
 from bot.ics import calendar_file
+from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
 from bot.storage import OutboxItem, Storage
@@ -37,6 +47,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 #: Past this many remembered chats, buckets that have refilled are dropped.
 CHAT_MEMORY = 10_000
+#: How long the sender sleeps when nothing is queued (a commit wakes it at once).
+IDLE_PAUSE = 60.0
 
 
 class Transport(Protocol):
@@ -71,9 +83,15 @@ class Limits:
     max_attempts: int = 6
     backoff_first: float = 2.0
     backoff_max: float = 300.0
+    #: Bot API calls under way at once (each to a different chat)
+    in_flight: int = 30
+    #: e-mails being handed to the SMTP server at once
+    mail_in_flight: int = 2
 
 
 class Outbox:
+    """The sender: delivers queued rows within Telegram's limits, several chats at a time."""
+
     def __init__(
         self,
         storage: Storage,
@@ -86,89 +104,141 @@ class Outbox:
         self._mailer = mailer
         #: told how each e-mail copy ended (sent, or finally failed), to tell the person
         self.on_mail_report: Callable[[int, bool], Awaitable[None]] | None = None
+        #: told when a time-bound message was too late to send: (chat, what to refresh)
+        self.on_stale: Callable[[int, str], Awaitable[None]] | None = None
         self._storage = storage
         self._renderer = renderer
         self._transport = transport
         self._clock = clock
         self.limits = limits or Limits()
-        self._sent: deque[datetime] = deque()  # send times within the last second, all chats
+        #: when each recent chat message stops counting against the overall limit (a heap)
+        self._holds: list[datetime] = []
+        self._fastest: timedelta | None = None  # the fastest Bot API round trip seen
         self._chat_tokens: dict[int, tuple[float, datetime]] = {}
         self._paused_until: datetime | None = None
+        self._busy: dict[tuple[int, str], asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()
         self.delivered_count = 0
-        self.on_delivered: Callable[[OutboxItem, datetime], None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     # -- the background sender ---------------------------------------------------------------
 
-    async def run(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+    async def run(self) -> None:
         """Deliver forever: send what is ready, then sleep until something can go out."""
         while True:
+            self._wake.clear()  # before the pass: a commit during it wakes the next one
             try:
                 pause = await self.send_ready()
             except Exception as error:  # noqa: BLE001 - the sender must outlive a bad moment
-                log.error("sender failed (%s); trying again shortly", type(error).__name__)
+                log_failure("sender failed; trying again shortly", error)
                 pause = self.limits.backoff_first
-            self._wake.clear()
             if pause is None:
-                pause = 60.0
+                pause = IDLE_PAUSE
             if pause > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
     async def send_ready(self) -> float | None:
-        """Send everything that may go out now. Returns seconds until the next try (None: idle)."""
-        while True:
-            now = self._clock()
-            if self._paused_until is not None and now < self._paused_until:
-                return (self._paused_until - now).total_seconds()
-            items = await self._storage.ready(now, limit=self.limits.global_per_second * 2)
-            if not items:
-                retry = await self._storage.next_retry(now)
-                return max((retry - now).total_seconds(), 0.001) if retry else None
-            sent_any = False
-            wait = 1.0
-            for item in items:
-                if item.rank != items[0].rank:
-                    break  # look again: sending may have brought something more urgent forward
-                now = self._clock()
-                if item.lane == "chat":  # Telegram's limits; the mail lane has its own server
-                    global_wait = self._global_wait(now)
-                    if global_wait > 0:
-                        return global_wait
-                    chat_wait = self._chat_wait(item.chat_id, now)
-                    if chat_wait > 0:
-                        wait = min(wait, chat_wait)
-                        continue
-                await self._attempt(item, now)
-                sent_any = True
-                if self._paused_until is not None:
-                    break
-            if not sent_any:
-                return wait
+        """Send everything that may go out now, several chats at once, and wait for those
+        calls. Returns seconds until the next try (None: nothing queued)."""
+        try:
+            while True:
+                pause = await self._dispatch()
+                if not self._busy:
+                    return pause
+                await self._settle(pause)
+        except asyncio.CancelledError:
+            for task in self._busy.values():
+                task.cancel()  # shutting down: the rows stay queued for the next start
+            raise
+
+    async def _settle(self, pause: float | None) -> None:
+        """Wait until a call finishes, a new message is committed, or ``pause`` is over."""
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait(
+                [woken, *self._busy.values()],
+                timeout=pause,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
+        self._wake.clear()  # the next dispatch reads the queue afresh
+
+    async def _dispatch(self) -> float | None:
+        """Start every delivery that the limits allow now. Returns how long until more could
+        start when nothing was started (None: nothing is waiting)."""
+        now = self._clock()
+        if self._paused_until is not None and now < self._paused_until:
+            return (self._paused_until - now).total_seconds()
+        busy = len(self._busy)
+        batch = self.limits.global_per_second * 2 + busy
+        items = [
+            i
+            for i in await self._storage.ready(now, limit=batch)
+            if (i.chat_id, i.lane) not in self._busy
+        ]
+        if not items:
+            if busy:
+                return None
+            retry = await self._storage.next_retry(now)
+            return max((retry - now).total_seconds(), 0.001) if retry else None
+        wait = 1.0
+        for item in items:
+            if item.lane == "chat":
+                global_wait = self._global_wait(now)
+                if global_wait != 0:
+                    return global_wait  # the second is full (or every call slot is in use)
+                chat_wait = self._chat_wait(item.chat_id, now)
+                if chat_wait > 0:
+                    wait = min(wait, chat_wait)
+                    continue
+                self._take(item.chat_id, now)
+            elif self._lane_busy("mail") >= self.limits.mail_in_flight:
+                continue
+            self._start(item, now)
+        return wait
+
+    def _start(self, item: OutboxItem, now: datetime) -> None:
+        key = (item.chat_id, item.lane)
+        task = asyncio.create_task(self._attempt(item, now), name=f"deliver-{item.id}")
+
+        def done(_: asyncio.Task[bool]) -> None:
+            self._busy.pop(key, None)
+
+        task.add_done_callback(done)
+        self._busy[key] = task
+
+    def _lane_busy(self, lane: str) -> int:
+        return sum(1 for _, busy_lane in self._busy if busy_lane == lane)
 
     async def flush(self, chat_id: int | None = None) -> int:
-        """Deliver what is pending right away, ignoring rate limits (console and tests)."""
+        """Deliver what is pending right away, one by one, ignoring rate limits (console)."""
         before = self.delivered_count
         for _ in range(10_000):
             items = await self._storage.pending(chat_id, limit=1)
             if not items:
                 break
-            item = items[0]
-            if not await self._attempt(item, self._clock()):
+            if not await self._attempt(items[0], self._clock()):
                 break
         return self.delivered_count - before
 
     # -- rate limits ---------------------------------------------------------------------------
 
-    def _global_wait(self, now: datetime) -> float:
-        while self._sent and now - self._sent[0] >= timedelta(seconds=1):
-            self._sent.popleft()
-        if len(self._sent) < self.limits.global_per_second:
-            return 0.0
-        return max((self._sent[0] + timedelta(seconds=1) - now).total_seconds(), 0.001)
+    def _global_wait(self, now: datetime) -> float | None:
+        """0 if a chat message may start now; else seconds until one may (None: when a call
+        under way has finished)."""
+        while self._holds and self._holds[0] <= now:
+            heapq.heappop(self._holds)
+        if self._lane_busy("chat") + len(self._holds) < self.limits.global_per_second:
+            if self._lane_busy("chat") < self.limits.in_flight:
+                return 0.0
+            return None
+        if not self._holds:
+            return None
+        return max((self._holds[0] - now).total_seconds(), 0.001)
 
     def _chat_wait(self, chat_id: int, now: datetime) -> float:
         tokens, since = self._chat_tokens.get(chat_id, (float(self.limits.chat_burst), now))
@@ -179,20 +249,37 @@ class Outbox:
         self._chat_tokens[chat_id] = (tokens, now)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.limits.chat_per_second
 
-    def _spend(self, chat_id: int, now: datetime) -> None:
-        self._sent.append(now)
+    def _take(self, chat_id: int, now: datetime) -> None:
+        """Spend one of the chat's tokens (its place in the second is held while under way)."""
         if len(self._chat_tokens) > CHAT_MEMORY:  # forget chats whose bucket is full again
             full = timedelta(seconds=self.limits.chat_burst / self.limits.chat_per_second)
             self._chat_tokens = {c: v for c, v in self._chat_tokens.items() if now - v[1] < full}
         tokens, _ = self._chat_tokens.get(chat_id, (float(self.limits.chat_burst), now))
         self._chat_tokens[chat_id] = (tokens - 1, now)
 
+    def _release(self, started: datetime) -> None:
+        """A chat message's call ended: it counts for one second from when Telegram can have
+        received it, at the latest its answer less the fastest round trip seen."""
+        ended = self._clock()
+        trip = max(ended - started, timedelta(0))
+        self._fastest = trip if self._fastest is None else min(self._fastest, trip)
+        heapq.heappush(self._holds, ended - self._fastest + timedelta(seconds=1))
+
     # -- one delivery --------------------------------------------------------------------------
 
     async def _attempt(self, item: OutboxItem, now: datetime) -> bool:
-        """Try to deliver one message; record the outcome. True if it is off the queue."""
+        """Try to deliver one row; record the outcome. True if it is off the queue."""
         try:
-            await self._deliver(item)
+            if self._is_stale(item, now):
+                await self._storage.delivered(item.id)
+                if self.on_stale is not None and isinstance(item.effect, Say):
+                    await self.on_stale(item.chat_id, item.effect.refresh or "")
+                return True
+            try:
+                await self._deliver(item)
+            finally:
+                if item.lane == "chat":
+                    self._release(now)
         except ChatUnreachable:
             log.info("chat unreachable: dropping its queue and reminders (item %s)", item.id)
             await self._storage.drop_chat(item.chat_id)
@@ -200,7 +287,7 @@ class Outbox:
         except TemplateError as error:
             # A template bug, not a delivery problem: retrying cannot help, and the person's
             # queue must not stall behind it.
-            log.error("cannot render outbox item %s (%s); dropped", item.id, type(error).__name__)
+            log_failure(f"cannot render outbox item {item.id}; dropped", error)
             await self._give_up(item)
             return True
         except PermanentFailure as error:
@@ -209,7 +296,8 @@ class Outbox:
             return True
         except RetryLater as flood:
             log.warning("flood control: pausing all sending for %.1fs", flood.seconds)
-            self._paused_until = now + timedelta(seconds=flood.seconds)
+            until = self._clock() + timedelta(seconds=flood.seconds)
+            self._paused_until = max(self._paused_until or until, until)
             return False
         except Exception as error:  # noqa: BLE001 - any transport failure is retried later
             attempts = item.attempts + 1
@@ -219,17 +307,21 @@ class Outbox:
                 return True
             delay = min(self.limits.backoff_first * 2 ** (attempts - 1), self.limits.backoff_max)
             log.warning("delivery failed (%s); retry in %.0fs", type(error).__name__, delay)
-            await self._storage.failed(item.id, now + timedelta(seconds=delay))
+            await self._storage.failed(item.id, self._clock() + timedelta(seconds=delay))
             return False
-        if item.lane == "chat":
-            self._spend(item.chat_id, self._clock())  # counted when Telegram took it
         await self._storage.delivered(item.id)
         self.delivered_count += 1
-        if self.on_delivered is not None:
-            self.on_delivered(item, self._clock())
         if item.lane == "mail" and self.on_mail_report is not None:
             await self.on_mail_report(item.chat_id, True)
         return True
+
+    def _is_stale(self, item: OutboxItem, now: datetime) -> bool:
+        effect = item.effect
+        return (
+            isinstance(effect, Say)
+            and effect.valid_until is not None
+            and now > (effect.valid_until)
+        )
 
     async def _give_up(self, item: OutboxItem) -> None:
         await self._storage.delivered(item.id)
@@ -243,9 +335,13 @@ class Outbox:
             await self._say(chat, effect, message)
         elif isinstance(effect, SendLetter):
             letter = self._renderer.letter(effect.case, effect.letter)
-            message = self._renderer.letter_message(letter, item.language, effect.letter)
-            await self._transport.send_message(chat, message)
-            await self._transport.send_document(chat, letter.filename, letter.full_text.encode())
+            for part in parts(effect.kind, item.part):
+                if part == "message":
+                    message = self._renderer.letter_message(letter, item.language, effect.letter)
+                    await self._transport.send_message(chat, message)
+                else:
+                    content = letter.full_text.encode()
+                    await self._transport.send_document(chat, letter.filename, content)
         elif isinstance(effect, SendCalendar):
             name, content = calendar_file(effect.case, self._renderer)
             await self._transport.send_document(chat, name, content)
@@ -254,15 +350,8 @@ class Outbox:
                 raise PermanentFailure("no SMTP server configured")
             await self._mailer.send(compose(effect.case, self._renderer, self._mailer.config))
         elif isinstance(effect, SendData):
-            export = {
-                "exported_at": self._clock().isoformat(),
-                "case": effect.case.model_dump(mode="json"),
-                "scheduled": {
-                    key: due.isoformat()
-                    for key, due in (await self._storage.reminders(chat)).items()
-                },
-            }
-            content = json.dumps(export, indent=2, ensure_ascii=False).encode("utf-8")
+            scheduled = await self._storage.reminders(chat)
+            content = export.my_data(effect.case, scheduled, self._clock())
             await self._transport.send_document(chat, "my-data.json", content)
 
     async def _say(self, chat: int, effect: Say, message: Message) -> None:

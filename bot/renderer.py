@@ -36,6 +36,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 COPY_BUTTON_MAX = 256
 #: Telegram messages hold 4096 characters; above this the text goes only into the document.
 CHAT_TEXT_MAX = 3500
+#: Stands in for the person's own words while a letter is tidied (they cannot type U+E000
+#: into a letter: private-use characters are refused at the own-words step).
+OWN_WORDS_MARK = "\ue000own-words\ue000"
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,17 @@ class Renderer:
         assert case.language is not None
         form_name, full_name = letter_facts.template_names(case, self.knowledge, kind)
         context = letter_facts.context(case, self.knowledge)
+        # The person's own words go in exactly as typed: the tidying of template blank lines
+        # runs around a placeholder, which is replaced by their text afterwards.
+        own_words = context.get("own_words")
+        if own_words:
+            context["own_words"] = OWN_WORDS_MARK
         env = self._letters[case.language]
         form_text = _tidy(env.get_template(form_name).render(**context))
         full_text = _tidy(env.get_template(full_name).render(form_text=form_text, **context))
+        if own_words:
+            form_text = form_text.replace(OWN_WORDS_MARK, own_words)
+            full_text = full_text.replace(OWN_WORDS_MARK, own_words)
         if kind != "objection":  # the follow-up and complaint are the texts to copy
             form_text = full_text
         return Letter(

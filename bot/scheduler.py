@@ -3,7 +3,12 @@ the brain through the inbox, like any other input.
 
 The database is the truth: nothing is kept in memory that a restart would lose. A reminder is
 claimed before it is handled and deleted in the same transaction as the case change it causes;
-claims left by a process that died are released at start-up, so the reminder runs again.
+claims left by a process that died are released at start-up, so the reminder runs again. A
+reminder whose step fails is released for another try a little later (keeping when it was first
+due), and dropped after a few tries, so one broken case never holds its reminders hostage.
+
+The wake-up signal is cleared before each pass, so a reminder scheduled during a pass is seen by
+the next one instead of waiting for the longest sleep.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.logs import log_failure
 from bot.storage import DueReminder, Storage
 
 log = logging.getLogger(__name__)
@@ -28,6 +34,8 @@ MAX_SLEEP = 60.0
 
 #: How often retention runs (erasing closed and inactive cases).
 PURGE_EVERY = timedelta(hours=1)
+#: After a failed step, a reminder is tried again after this long, doubling each time.
+RETRY_FIRST = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,15 @@ class Scheduler:
                 try:
                     await self._handle(reminder)
                 except Exception as error:  # noqa: BLE001 - one broken case must not stop the rest
-                    log.error("reminder %s failed: %s", reminder.id, type(error).__name__)
+                    await self._retry(reminder, error)
                 handled += 1
         return handled
+
+    async def _retry(self, reminder: DueReminder, error: Exception) -> None:
+        log_failure(f"reminder {reminder.id} failed", error)
+        at = self._clock() + RETRY_FIRST * 2**reminder.attempts
+        if not await self._storage.retry_reminder(reminder, at):
+            log.error("reminder %s dropped after repeated failures", reminder.id)
 
     async def purge_if_due(self) -> int:
         """Retention: erase closed and inactive cases, at most once per ``PURGE_EVERY``."""
@@ -94,14 +108,14 @@ class Scheduler:
     async def run(self) -> None:
         await self.start()
         while True:
+            self._wake.clear()  # before the pass: a reminder scheduled during it wakes the next
             try:
                 await self.purge_if_due()
                 await self.run_due()
                 wait = await self.seconds_to_next()
             except Exception as error:  # noqa: BLE001 - reminders must outlive a bad moment
-                log.error("scheduler failed (%s); trying again shortly", type(error).__name__)
+                log_failure("scheduler failed; trying again shortly", error)
                 wait = 1.0
-            self._wake.clear()
             timeout = MAX_SLEEP if wait is None else min(wait, MAX_SLEEP)
             if timeout > 0:
                 with contextlib.suppress(TimeoutError):

@@ -1,15 +1,22 @@
 """The only room with SQL: cases and the outbox of messages to deliver, in one SQLite file.
 
 Rules:
-- A new case state and the messages it causes are written in ONE transaction (``commit``), so a
-  crash can never leave a saved answer without its reply, or a reply without its answer.
-- WAL journal; schema changes are migrations counted by ``PRAGMA user_version``.
+- A new case state, the messages it causes and the id of the Telegram update that caused it are
+  written in ONE transaction (``commit``), so a crash can never leave a saved answer without its
+  reply, a reply without its answer, or an answer that would be applied twice.
+- One connection, one writer at a time: every statement runs under one lock, so any number of
+  concurrent updates, reminders and deliveries never interleave inside each other's
+  transactions (and never read what another has not committed yet).
+- WAL journal; schema changes are migrations counted by ``PRAGMA user_version``. After an
+  erasure the WAL is checkpointed and truncated, so no copy of the erased rows stays on disk.
 - Returns models, never rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +25,10 @@ from typing import Any
 import aiosqlite
 from pydantic import TypeAdapter
 
+from bot.delivery import Delivery, plan
 from bot.keys import Sealer
 from conversations.case import Case, Step
-from conversations.effects import MESSAGE_KINDS, Cancel, Effect, Forget, Schedule
+from conversations.effects import Cancel, Effect, Forget, Schedule
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -67,6 +75,16 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'chat'",
     # Releasing claims at start-up must not scan a million unclaimed reminders.
     "CREATE INDEX reminders_claimed ON reminders (claimed_at) WHERE claimed_at IS NOT NULL",
+    # Many people at once: the Telegram updates already applied (ids only, no chat), so one
+    # delivered again after a crash is recognised; one outbox row per Bot API call ("part"),
+    # rows queued before that send every part (-1); reminders whose step failed are retried.
+    """
+    CREATE TABLE updates (update_id INTEGER PRIMARY KEY);
+    ALTER TABLE outbox ADD COLUMN part INTEGER NOT NULL DEFAULT 0;
+    UPDATE outbox SET part = -1;
+    ALTER TABLE reminders ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE reminders ADD COLUMN first_due_at REAL;
+    """,
 )
 #: The schema version from which case and message rows are sealed.
 SEALED_FROM = 3
@@ -74,8 +92,10 @@ SEALED_FROM = 3
 #: Steps after which a case is closed: its personal data goes after the shorter retention.
 CLOSED_STEPS = (Step.DONE,)
 
-#: Outbox priority per urgency: lower is sent first.
-PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
+#: A reminder whose step keeps failing is retried this often, then dropped (and logged).
+REMINDER_ATTEMPTS = 5
+#: The tables that hold rows about a chat.
+CHAT_TABLES = ("cases", "outbox", "reminders", "slots")
 
 _EFFECT = TypeAdapter(Effect)
 
@@ -90,6 +110,7 @@ class OutboxItem:
     priority: int = 0
     lane: str = "chat"  # "chat" (Telegram, rate-limited) or "mail" (SMTP)
     rank: int = 0  # the most urgent priority waiting in this chat's lane
+    part: int = 0  # which Bot API call of the message (see bot.delivery)
 
 
 @dataclass(frozen=True)
@@ -97,7 +118,8 @@ class DueReminder:
     id: int
     chat_id: int
     key: str
-    due_at: datetime
+    due_at: datetime  # when it was first due, even if its step failed and was retried
+    attempts: int = 0
 
 
 def _epoch(moment: datetime) -> float:
@@ -109,15 +131,19 @@ def _moment(epoch: float) -> datetime:
 
 
 class Storage:
+    """Cases, reminders, the outbox and the applied update ids, behind one lock."""
+
     def __init__(self, db: aiosqlite.Connection, sealer: Sealer) -> None:
         self._db = db
         self._sealer = sealer
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path, sealer: Sealer) -> Storage:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
@@ -128,24 +154,44 @@ class Storage:
         return storage
 
     async def close(self) -> None:
-        await self._db.close()
+        async with self._lock:
+            await self._db.close()
 
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = row[0] if row else 0
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One atomic unit of work; nobody else uses the connection until it has ended."""
+        async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in filter(str.strip, script.split(";")):
-                    await self._db.execute(statement)
-                if number == SEALED_FROM:
-                    await self._seal_plaintext()
-                await self._db.execute(f"PRAGMA user_version = {number}")
-                await self._db.execute("COMMIT")
+                yield self._db
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
+            await self._db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement on its own (atomic by itself). Returns the rows it changed."""
+        async with self._lock:
+            cursor = await self._db.execute(sql, tuple(params))
+            return cursor.rowcount
+
+    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        rows = await self._rows(sql, params)
+        return rows[0][0] if rows else None
+
+    async def _migrate(self) -> None:
+        version = int(await self._value("PRAGMA user_version") or 0)
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            async with self._transaction() as db:
+                for statement in filter(str.strip, script.split(";")):
+                    await db.execute(statement)
+                if number == SEALED_FROM:
+                    await self._seal_plaintext()
+                await db.execute(f"PRAGMA user_version = {number}")
 
     async def _seal_plaintext(self) -> None:
         """Encrypt rows stored before encryption at rest existed."""
@@ -153,13 +199,9 @@ class Storage:
 
     async def reseal(self) -> int:
         """Re-encrypt every sealed row with the sealer's newest key (key rotation)."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction():
             count = await self._rewrite_sealed(self._sealer.reseal)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+        await self._checkpoint()  # rows under the old key must not linger in the WAL
         return count
 
     async def _rewrite_sealed(self, transform: Callable[[str], str]) -> int:
@@ -175,40 +217,48 @@ class Storage:
             count += len(rows)
         return count
 
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it: old page images (which may hold
+        erased or re-keyed rows) leave the disk."""
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._value("PRAGMA user_version") or 0)
 
     # -- cases -----------------------------------------------------------------------------
 
     async def load(self, chat_id: int) -> Case | None:
-        async with self._db.execute(
-            "SELECT data FROM cases WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return Case.model_validate_json(self._sealer.open(row[0])) if row else None
+        data = await self._value("SELECT data FROM cases WHERE chat_id = ?", (chat_id,))
+        return Case.model_validate_json(self._sealer.open(data)) if data is not None else None
 
     async def commit(
-        self, case: Case, effects: list[Effect], consumed_reminder: int | None = None
+        self,
+        case: Case,
+        effects: list[Effect],
+        consumed_reminder: int | None = None,
+        update_id: int | None = None,
     ) -> None:
         """Save the case, its reminders and its outgoing messages atomically.
 
         ``Forget`` erases every row about the chat instead; ``consumed_reminder`` (the reminder
         that caused this step) is deleted in the same transaction, so it fires exactly once
-        unless the process dies between delivering its message and recording the delivery.
+        unless the process dies between delivering its message and recording the delivery;
+        ``update_id`` (the Telegram update that caused it) is remembered in the same
+        transaction, so the update is never applied twice.
         """
         now = case.updated_at.astimezone(UTC).isoformat()  # the brain's clock, for retention
-        language = case.language or "en"
         chat = case.chat_id
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        erase = any(isinstance(e, Forget) for e in effects)
+        async with self._transaction() as db:
+            if update_id is not None:
+                await db.execute("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))
             if consumed_reminder is not None:
-                await self._db.execute("DELETE FROM reminders WHERE id = ?", (consumed_reminder,))
-            if any(isinstance(e, Forget) for e in effects):
+                await db.execute("DELETE FROM reminders WHERE id = ?", (consumed_reminder,))
+            if erase:
                 await self._erase(chat)
             else:
-                await self._db.execute(
+                await db.execute(
                     "INSERT INTO cases (chat_id, step, data, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, "
                     "data = excluded.data, updated_at = excluded.updated_at",
@@ -216,87 +266,126 @@ class Storage:
                 )
             for effect in effects:
                 if isinstance(effect, Schedule):
-                    await self._db.execute(
+                    await db.execute(
                         "INSERT INTO reminders (chat_id, key, due_at) VALUES (?, ?, ?) "
                         "ON CONFLICT (chat_id, key) DO UPDATE SET due_at = excluded.due_at, "
-                        "claimed_at = NULL",
+                        "claimed_at = NULL, attempts = 0, first_due_at = NULL",
                         (chat, effect.key, _epoch(effect.due_at)),
                     )
                 elif isinstance(effect, Cancel):
-                    await self._db.executemany(
+                    await db.executemany(
                         "DELETE FROM reminders WHERE chat_id = ? AND key = ?",
                         [(chat, key) for key in effect.keys],
                     )
-                elif effect.kind in MESSAGE_KINDS:
-                    urgency = getattr(effect, "urgency", "reply")
-                    await self._db.execute(
-                        "INSERT INTO outbox (chat_id, language, effect, created_at, priority, lane)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            chat,
-                            language,
-                            self._sealer.seal(_EFFECT.dump_json(effect).decode()),
-                            now,
-                            PRIORITY[urgency],
-                            "mail" if effect.kind == "email" else "chat",
-                        ),
-                    )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+            await self._queue(chat, case.language or "en", plan(effects), now)
+        if erase:
+            await self._checkpoint()
+
+    async def enqueue(
+        self, chat_id: int, language: str, effects: list[Effect], update_id: int | None = None
+    ) -> None:
+        """Queue messages for a chat without a case of its own (a group chat, an error notice
+        after a failed step): they go through the same outbox, limits and retries."""
+        async with self._transaction() as db:
+            if update_id is not None:
+                await db.execute("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))
+            await self._queue(chat_id, language, plan(effects), datetime.now(UTC).isoformat())
+
+    async def _queue(self, chat: int, language: str, rows: list[Delivery], now: str) -> None:
+        """Insert outbox rows (inside the caller's transaction)."""
+        await self._db.executemany(
+            "INSERT INTO outbox (chat_id, language, effect, created_at, priority, lane, part)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (chat, language, sealed, now, row.priority, row.lane, row.part)
+                for row, sealed in zip(rows, self._seal_effects(rows), strict=True)
+            ],
+        )
+
+    def _seal_effects(self, rows: list[Delivery]) -> list[str]:
+        sealed: dict[int, str] = {}  # the parts of one message share one sealed copy
+        for row in rows:
+            if id(row.effect) not in sealed:
+                sealed[id(row.effect)] = self._sealer.seal(_EFFECT.dump_json(row.effect).decode())
+        return [sealed[id(row.effect)] for row in rows]
 
     async def _erase(self, chat_id: int) -> None:
-        for table in ("cases", "outbox", "reminders", "slots"):
+        for table in CHAT_TABLES:
             await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+
+    # -- Telegram updates already applied -----------------------------------------------------
+
+    async def seen_update(self, update_id: int) -> bool:
+        """Whether this update's step is already saved (it came again after a crash)."""
+        found = await self._value("SELECT 1 FROM updates WHERE update_id = ?", (update_id,))
+        return found is not None
+
+    async def forget_updates_before(self, offset: int) -> int:
+        """Telegram confirmed every update below ``offset``: it will not send them again."""
+        return await self._write("DELETE FROM updates WHERE update_id < ?", (offset,))
 
     # -- reminders -------------------------------------------------------------------------
 
     async def next_due(self) -> datetime | None:
         """When the earliest unclaimed reminder falls due (None if there is none)."""
-        async with self._db.execute(
-            "SELECT MIN(due_at) FROM reminders WHERE claimed_at IS NULL"
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _moment(row[0]) if row and row[0] is not None else None
+        due = await self._value("SELECT MIN(due_at) FROM reminders WHERE claimed_at IS NULL")
+        return _moment(due) if due is not None else None
 
     async def claim_due(self, now: datetime, limit: int = 100) -> list[DueReminder]:
         """Mark up to ``limit`` due reminders as taken and return them, earliest first."""
-        async with self._db.execute(
-            "UPDATE reminders SET claimed_at = ? WHERE id IN ("
-            " SELECT id FROM reminders WHERE claimed_at IS NULL AND due_at <= ?"
-            " ORDER BY due_at LIMIT ?) RETURNING id, chat_id, key, due_at",
-            (_epoch(now), _epoch(now), limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE reminders SET claimed_at = ? WHERE id IN ("
+                " SELECT id FROM reminders WHERE claimed_at IS NULL AND due_at <= ?"
+                " ORDER BY due_at LIMIT ?)"
+                " RETURNING id, chat_id, key, COALESCE(first_due_at, due_at) AS due, attempts",
+                (_epoch(now), _epoch(now), limit),
+            )
+            rows = list(await cursor.fetchall())
+            await cursor.close()
         return sorted(
-            (DueReminder(r[0], r[1], r[2], _moment(r[3])) for r in rows), key=lambda d: d.due_at
+            (
+                DueReminder(r["id"], r["chat_id"], r["key"], _moment(r["due"]), r["attempts"])
+                for r in rows
+            ),
+            key=lambda d: d.due_at,
         )
+
+    async def retry_reminder(self, reminder: DueReminder, at: datetime) -> bool:
+        """Its step failed: release the claim and try again at ``at`` (keeping when it was first
+        due). After ``REMINDER_ATTEMPTS`` it is dropped; returns False then."""
+        if reminder.attempts + 1 >= REMINDER_ATTEMPTS:
+            await self._write("DELETE FROM reminders WHERE id = ?", (reminder.id,))
+            return False
+        await self._write(
+            "UPDATE reminders SET claimed_at = NULL, attempts = attempts + 1,"
+            " first_due_at = COALESCE(first_due_at, due_at), due_at = ? WHERE id = ?",
+            (_epoch(at), reminder.id),
+        )
+        return True
 
     async def release_claims(self) -> int:
         """At start-up: reminders claimed by a process that died are due again."""
-        cursor = await self._db.execute(
+        return await self._write(
             "UPDATE reminders SET claimed_at = NULL WHERE claimed_at IS NOT NULL"
         )
-        return cursor.rowcount
 
     async def reminders(self, chat_id: int) -> dict[str, datetime]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT key, due_at FROM reminders WHERE chat_id = ? ORDER BY due_at", (chat_id,)
-        ) as cursor:
-            return {r[0]: _moment(r[1]) async for r in cursor}
+        )
+        return {r["key"]: _moment(r["due_at"]) for r in rows}
 
     # -- slots: messages edited in place ----------------------------------------------------
 
     async def slot(self, chat_id: int, slot: str) -> int | None:
-        async with self._db.execute(
+        found = await self._value(
             "SELECT message_id FROM slots WHERE chat_id = ? AND slot = ?", (chat_id, slot)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else None
+        )
+        return int(found) if found is not None else None
 
     async def set_slot(self, chat_id: int, slot: str, message_id: int) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT INTO slots (chat_id, slot, message_id) VALUES (?, ?, ?) "
             "ON CONFLICT (chat_id, slot) DO UPDATE SET message_id = excluded.message_id",
             (chat_id, slot, message_id),
@@ -306,13 +395,11 @@ class Storage:
 
     async def pending(self, chat_id: int | None = None, limit: int = 100) -> list[OutboxItem]:
         """Undelivered messages, oldest first (for one chat, or for all)."""
-        query = "SELECT id, chat_id, language, effect, attempts, priority, lane FROM outbox"
-        params: tuple[int, ...] = ()
-        if chat_id is not None:
-            query += " WHERE chat_id = ?"
-            params = (chat_id,)
-        async with self._db.execute(f"{query} ORDER BY id LIMIT {int(limit)}", params) as cursor:
-            rows = await cursor.fetchall()
+        where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
+        rows = await self._rows(
+            f"SELECT *, priority AS rank FROM outbox {where} ORDER BY id LIMIT {int(limit)}",
+            params,
+        )
         return [self._item(r) for r in rows]
 
     async def ready(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
@@ -322,51 +409,48 @@ class Storage:
         ranks by its most urgent waiting message, so a reply is not stuck behind its own
         chat's check-in.
         """
-        async with self._db.execute(
-            "SELECT o.id, o.chat_id, o.language, o.effect, o.attempts, o.priority, o.lane,"
-            " firsts.urgency FROM outbox o"
+        rows = await self._rows(
+            "SELECT o.*, firsts.urgency AS rank FROM outbox o"
             " JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency FROM outbox"
             " GROUP BY chat_id, lane) firsts ON o.id = firsts.id"
             " WHERE o.not_before <= ? ORDER BY firsts.urgency, o.id LIMIT ?",
             (_epoch(now), limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [self._item(r) for r in rows]
 
     async def next_retry(self, now: datetime) -> datetime | None:
         """The earliest moment a message now held back by a failed attempt may be retried."""
-        async with self._db.execute(
+        due = await self._value(
             "SELECT MIN(not_before) FROM outbox WHERE not_before > ?", (_epoch(now),)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _moment(row[0]) if row and row[0] is not None else None
+        )
+        return _moment(due) if due is not None else None
 
     async def delivered(self, item_id: int) -> None:
-        await self._db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+        await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     async def failed(self, item_id: int, retry_at: datetime | None = None) -> None:
-        await self._db.execute(
+        await self._write(
             "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
             (_epoch(retry_at) if retry_at else 0, item_id),
         )
 
     async def drop_chat(self, chat_id: int) -> None:
         """A chat that blocked the bot gets nothing more: no messages, no reminders."""
-        for table in ("outbox", "reminders", "slots"):
-            await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+        async with self._transaction() as db:
+            for table in ("outbox", "reminders", "slots"):
+                await db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
 
-    def _item(self, r: Any) -> OutboxItem:
-        """An outbox row (id, chat, language, sealed effect, attempts, priority, lane)."""
-        effect = _EFFECT.validate_json(self._sealer.open(r[3]))
+    def _item(self, r: aiosqlite.Row) -> OutboxItem:
         return OutboxItem(
-            id=r[0],
-            chat_id=r[1],
-            language=r[2],
-            effect=effect,
-            attempts=r[4],
-            priority=r[5],
-            lane=r[6],
-            rank=r[7] if len(r) > 7 else r[5],
+            id=r["id"],
+            chat_id=r["chat_id"],
+            language=r["language"],
+            effect=_EFFECT.validate_json(self._sealer.open(r["effect"])),
+            attempts=r["attempts"],
+            priority=r["priority"],
+            lane=r["lane"],
+            rank=r["rank"],
+            part=r["part"],
         )
 
     async def purge(self, closed_before: datetime, inactive_before: datetime) -> int:
@@ -374,9 +458,8 @@ class Storage:
         ``inactive_before`` (with their reminders, messages and remembered message ids)."""
         closed = tuple(s.value for s in CLOSED_STEPS)
         marks = ",".join("?" * len(closed))
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            async with self._db.execute(
+        async with self._transaction() as db:
+            async with db.execute(
                 f"SELECT chat_id FROM cases WHERE (step IN ({marks}) AND updated_at < ?)"
                 " OR updated_at < ?",
                 (
@@ -388,15 +471,11 @@ class Storage:
                 chats = [row[0] async for row in cursor]
             for chat in chats:
                 await self._erase(chat)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+        if chats:
+            await self._checkpoint()
         return len(chats)
 
     async def count(self, table: str) -> int:
-        if table not in ("cases", "outbox", "reminders", "slots"):
+        if table not in (*CHAT_TABLES, "updates"):
             raise ValueError(table)
-        async with self._db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._value(f"SELECT COUNT(*) FROM {table}") or 0)

@@ -2,15 +2,18 @@
 
 Thin on purpose: no decisions here. Handler order matters: group chats are answered first (and
 nothing else happens there), then private messages and button presses go to the one inbox.
+Calls that only polish the experience (answering a tap, the command menu) are best-effort:
+logged when they fail, never in front of a person's input, never fatal.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
+import stamina
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -35,16 +38,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.inbox import Inbox
+from bot.ingress import Ingress, retry_delay
+from bot.logs import log_failure
 from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
-from conversations.effects import Button, Say
+from conversations.effects import Button
 from conversations.events import Command, Edited, Event, Media, Press, Text
 from conversations.knowledge import LANGUAGES
-from conversations.machine import supported_language
 
 log = logging.getLogger(__name__)
 
-CONCURRENT_UPDATES = 16
+#: Tries of each command-menu call before it is left for the next start.
+MENU_ATTEMPTS = 4
 
 #: The command menu, in this order. Descriptions come from templates/chat/_labels.j2.
 COMMANDS = (
@@ -141,24 +146,24 @@ def event_from(update: Update) -> Event | None:
     return Text(text=text, client_language=language)
 
 
+class Shell(Protocol):
+    """What the handlers hand their work to (built by the composition root)."""
+
+    inbox: Inbox
+    ingress: Ingress
+
+
 def build_application(
-    token: str,
-    base_url: str,
-    renderer: Renderer,
-    *,
-    on_start: Callable[[Any], Awaitable[Inbox]],
-    on_stop: Callable[[Any], Coroutine[Any, Any, None]],
-    request: BaseRequest | None = None,
+    token: str, base_url: str, request: BaseRequest | None = None
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Wire the handlers. ``on_start`` (post_init) opens storage and starts the services once
-    the bot exists and returns the inbox; ``on_stop`` (post_shutdown) stops them."""
+    """The application without PTB's Updater: updates come in through ``bot.ingress``, which
+    confirms them to Telegram only after their steps are committed. ``request`` replaces PTB's
+    HTTP layer (tests answer Bot API calls locally with it)."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
-        # One person's flood must not hold up everyone else's updates; the inbox keeps each
-        # person's own inputs in order with a per-chat lock.
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .updater(None)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -168,44 +173,40 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
-    holder: dict[str, Inbox] = {}
+    return builder.build()
+
+
+def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], shell: Shell) -> None:
+    """Wire the handlers. Order matters: group chats are answered first (and nothing else
+    happens there), then private messages and button presses go to the one inbox."""
 
     async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in a group or channel: the bot works in private chats only, and says so
+        (through the outbox, like every message)."""
         chat = update.effective_chat
         if chat is None or update.effective_message is None:
             return
         language = update.effective_user.language_code if update.effective_user else None
-        message = renderer.message(Say(message="group_chat"), supported_language(language))
-        await update.effective_message.reply_text(message.html)
+        await shell.inbox.reply_in_group(chat.id, language, update.update_id)
 
     async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
-            await update.callback_query.answer()  # always: else the button keeps spinning
+        """A private message or a button press: into the inbox first, so Telegram's trouble
+        with the cosmetic answer to a tap can never cost the tap itself."""
         event = event_from(update)
         chat = update.effective_chat
-        if event is None or chat is None:
-            return
-        await holder["inbox"].handle(chat.id, event)
+        try:
+            if event is not None and chat is not None:
+                await shell.inbox.handle(chat.id, event, update.update_id)
+        finally:
+            if update.callback_query is not None:  # else the button keeps spinning
+                await best_effort("answerCallbackQuery", update.callback_query.answer())
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # The exception type only: its message could quote what a person typed.
-        log.error("update failed: %s", type(context.error).__name__)
-        if isinstance(context.error, BadRequest) and "not modified" in str(context.error).lower():
-            return
-        if isinstance(update, Update) and update.effective_chat is not None:
-            try:
-                message = renderer.message(Say(message="error"), "en")
-                await context.bot.send_message(update.effective_chat.id, message.html)
-            except Exception:  # noqa: BLE001 - nothing more can be done for this update
-                log.error("could not tell the chat about the failure")
+        """A handler failed: log where (never what), and let the ingress try it again."""
+        if context.error is not None:
+            log_failure("update failed", context.error, log)
+        shell.ingress.mark_failed(update)
 
-    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        holder["inbox"] = await on_start(app)
-        await set_command_menus(app, renderer)
-
-    application.post_init = post_init
-    application.post_shutdown = on_stop
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS | filters.ChatType.CHANNEL, on_group)
     )
@@ -218,19 +219,44 @@ def build_application(
     )
     application.add_handler(CallbackQueryHandler(on_private))
     application.add_error_handler(on_error)
-    return application
+
+
+async def best_effort(what: str, call: Awaitable[object]) -> bool:
+    """A cosmetic Bot API call: its failure is logged, never raised. True if it went through."""
+    try:
+        await call
+    except Exception as error:  # noqa: BLE001 - cosmetic: nothing depends on it
+        log.warning("%s failed (%s); carrying on", what, type(error).__name__)
+        return False
+    return True
 
 
 async def set_command_menus(
     app: Application[Any, Any, Any, Any, Any, Any], renderer: Renderer
 ) -> None:
-    """One command menu per language, for private chats; English is also the fallback."""
+    """One command menu per language, for private chats; English is also the fallback.
+
+    Best-effort: each call is retried a few times on Telegram's errors and then left; the bot
+    works without a menu (commands can still be typed).
+    """
+    scope = BotCommandScopeAllPrivateChats()
     for lang in LANGUAGES:
         commands = [
             BotCommand(name, renderer.label(Button(label=f"command.{name}"), lang))
             for name in COMMANDS
         ]
-        scope = BotCommandScopeAllPrivateChats()
-        await app.bot.set_my_commands(commands, scope=scope, language_code=lang)
-        if lang == "en":
-            await app.bot.set_my_commands(commands, scope=scope)
+        languages: tuple[str | None, ...] = (lang, None) if lang == "en" else (lang,)
+        for code in languages:
+            await best_effort(
+                "setMyCommands", _retried(app.bot.set_my_commands, commands, scope, code)
+            )
+
+
+async def _retried(
+    call: Callable[..., Awaitable[object]], commands: list[BotCommand], scope: Any, code: Any
+) -> None:
+    async for attempt in stamina.retry_context(
+        on=retry_delay, attempts=MENU_ATTEMPTS, timeout=60, wait_initial=1.0, wait_max=10.0
+    ):
+        with attempt:
+            await call(commands, scope=scope, language_code=code)

@@ -192,7 +192,13 @@ def on_code_reminder(case: Case, key: str, ctx: Context) -> Result:
         key, case, k, now
     ):
         left = timekeeping.minutes_left(case, now)
-        say = Say(message="code_reminder", context={"minutes": left}, urgency="countdown")
+        say = Say(
+            message="code_reminder",
+            context={"minutes": left},
+            urgency="countdown",
+            valid_until=now + timedelta(seconds=k.schedule.countdown_valid_seconds),
+            refresh=key,
+        )
         return Stay(effects=[say], ask_again=False)
     return _quiet(case, key, ctx)
 

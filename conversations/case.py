@@ -109,6 +109,8 @@ class Case(BaseModel):
     authority_report_due_at: AwareDatetime | None = None
     #: when e-mail copies were asked for (the daily limit counts the last 24 hours)
     emails_sent: tuple[AwareDatetime, ...] = ()
+    #: "Erase everything?" was asked and is the open question: only then does "yes" erase
+    erase_asked: bool = False
 
     @classmethod
     def new(cls, chat_id: int, now: datetime) -> Case:

@@ -41,6 +41,10 @@ class Say(BaseModel):
     slot: str | None = None
     #: ... and with ``edit`` the remembered message is edited in place instead of re-sent
     edit: bool = False
+    #: a time-bound message ("4 minutes left") is not sent after this moment ...
+    valid_until: AwareDatetime | None = None
+    #: ... instead this reminder key is run again, so the person gets what fits then
+    refresh: str | None = None
 
 
 LetterKind = Literal["objection", "followup", "complaint"]

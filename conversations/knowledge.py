@@ -138,6 +138,10 @@ class Schedule(_Strict):
     checkin_after_hours: list[int]  # check-ins after the code was entered, before the deadline
     quiet_from_hour: int = Field(ge=0, le=23)  # no check-ins from this local hour ...
     quiet_until_hour: int = Field(ge=0, le=23)  # ... until this one
+    #: check-ins held back by the night are spread over this many minutes after it ends
+    wake_spread_minutes: int = Field(ge=0)
+    #: how long an "N minutes left" message may wait in the queue before it is out of date
+    countdown_valid_seconds: int = Field(gt=0)
     proof_max_chars: int = Field(gt=0)
 
 

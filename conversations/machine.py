@@ -64,9 +64,23 @@ def step(
         new_case, effects = _dispatch(case, event, ctx)
     except Rejected as rejected:
         return case, [rejected.say, *questions.ask(case, k)]
+    if new_case.erase_asked and not _answers_erase(event):
+        # "Erase everything?" is answered by the next thing the person does, or not at all:
+        # an old "Yes" button pressed later asks again.
+        new_case = new_case.model_copy(update={"erase_asked": False})
     if new_case != case:
         new_case = new_case.model_copy(update={"updated_at": now})
     return new_case, effects
+
+
+def _answers_erase(event: Event) -> bool:
+    """Whether this event asks or answers "Erase everything?" (reminders and reports leave
+    the question open)."""
+    if isinstance(event, Command):
+        return event.name.lower() == "delete"
+    if isinstance(event, Press):
+        return event.data in ("delete:yes", "delete:no", "command:delete")
+    return isinstance(event, Reminder | MailReport)
 
 
 def supported_language(language: str | None) -> str:
@@ -169,7 +183,7 @@ def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
     if name == "status":
         return case, [questions.status(case, k), *questions.ask(case, k)]
     if name == "delete":
-        return case, [questions.delete_confirm()]
+        return case.model_copy(update={"erase_asked": True}), [questions.delete_confirm()]
     if name == "mydata":
         return case, [questions.my_data(case, k), SendData(case=case)]
     if name in ("language", "timezone"):
@@ -194,6 +208,12 @@ def _welcome(ctx: Context) -> Say:
 
 def _on_delete_answer(case: Case, erase: bool, ctx: Context) -> Outcome:
     """The answer to "really erase everything?": erase, or carry on where the person was."""
+    if not case.erase_asked:  # an answer to an earlier question: erase nothing
+        if not erase:
+            raise Rejected("stale_button")
+        asking = case.model_copy(update={"erase_asked": True})  # so ask again
+        return asking, [Say(message="stale_button"), questions.delete_confirm()]
+    case = case.model_copy(update={"erase_asked": False})
     if not erase:
         return case, [Say(message="delete_kept"), *questions.ask(case, ctx.k)]
     fresh = Case.new(case.chat_id, ctx.now).model_copy(update={"language": case.language})

@@ -7,7 +7,7 @@ message's button can be recognised as stale.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from conversations import timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
@@ -282,6 +282,11 @@ def countdown(case: Case, k: Knowledge, now: datetime | None, *, edit: bool) -> 
         urgency="countdown" if edit else "reply",
         slot="countdown",
         edit=edit,
+        # minutes left are true only for a moment: delivered later, the countdown is redone
+        valid_until=now + timedelta(seconds=k.schedule.countdown_valid_seconds)
+        if now is not None and not expired
+        else None,
+        refresh=timekeeping.TICK,
     )
 
 

@@ -154,7 +154,11 @@ def is_quiet(case: Case, k: Knowledge, moment: datetime) -> bool:
 
 
 def daytime(case: Case, k: Knowledge, moment: datetime) -> datetime:
-    """``moment``, or the end of the person's night if it falls into quiet hours."""
+    """``moment``, or soon after the end of the person's night if it falls into quiet hours.
+
+    Held-over check-ins are spread over the first minutes of the morning (by chat, so the same
+    case always gets the same moment), so a country's people do not all get theirs at 09:00:00.
+    """
     if not is_quiet(case, k, moment):
         return moment
     local = moment.astimezone(zone(case))
@@ -163,7 +167,13 @@ def daytime(case: Case, k: Knowledge, moment: datetime) -> datetime:
         wake = (local + timedelta(days=1)).replace(
             hour=k.schedule.quiet_until_hour, minute=0, second=0, microsecond=0
         )
-    return wake.astimezone(moment.tzinfo)
+    return (wake + wake_spread(case, k)).astimezone(moment.tzinfo)
+
+
+def wake_spread(case: Case, k: Knowledge) -> timedelta:
+    """This case's place in the morning spread: a fixed offset from its chat id."""
+    spread = k.schedule.wake_spread_minutes * 60
+    return timedelta(seconds=case.chat_id % spread) if spread else timedelta(0)
 
 
 def authority_report_due(case: Case, k: Knowledge, start: datetime) -> datetime | None:

@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
-from bot.__main__ import build_telegram
+from bot.__main__ import TelegramBot, build_telegram
 from bot.settings import Settings
+from bot.telegram_adapter import set_command_menus
 from tests.conftest import key_file_for, sealer_for_db
 
 BOT_ID = 777000
 TOKEN = f"{BOT_ID}:TEST-token-not-real"
+#: Telegram numbers a bot's updates in one sequence across all chats (the bot drops an update
+#: whose id it has applied already), so every test client draws from this one.
+UPDATE_IDS = itertools.count(1)
 
 
 @dataclass
@@ -130,7 +133,7 @@ class TelegramClient:
         self.api = api
         self.chat_id = chat_id
         self.language = language
-        self._update_ids = itertools.count(1)
+        self._update_ids = UPDATE_IDS
 
     def _user(self) -> dict[str, Any]:
         return {
@@ -150,7 +153,8 @@ class TelegramClient:
         }
 
     async def _process(self, data: dict[str, Any]) -> None:
-        await self.app.process_update(Update.de_json(data, self.app.bot))
+        """Through the ingress, as ``optout-bot run`` hands over what getUpdates returned."""
+        await bot_of(self.app).ingress.accept([data])
 
     async def send(self, text: str) -> None:
         extra: dict[str, Any] = {"text": text}
@@ -244,19 +248,33 @@ async def start_app(db: Path, api: FakeBotAPI, **overrides: Any) -> Any:
         _env_file=None,
         **overrides,
     )
-    app = build_telegram(settings, sealer_for_db(db), request=api, deliver_inline=True)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    return app
+    bot = await build_telegram(settings, sealer_for_db(db), request=api, deliver_inline=True)
+    await bot.initialize()
+    await set_command_menus(bot.app, bot.renderer)
+    await bot.outbox.flush()
+    _BOTS[id(bot.app)] = bot
+    return bot.app
 
 
 async def stop_app(app: Any) -> None:
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
+    await _BOTS.pop(id(app)).stop()
+
+
+#: The assembled bot behind each running test application.
+_BOTS: dict[int, TelegramBot] = {}
+
+
+def bot_of(app: Any) -> TelegramBot:
+    return _BOTS[id(app)]
 
 
 def services(app: Any) -> dict[str, Any]:
-    """The storage, outbox, scheduler and inbox the application runs with."""
-    return app.bot_data["services"]  # type: ignore[no-any-return]
+    """The storage, outbox, scheduler, inbox and ingress the application runs with."""
+    bot = bot_of(app)
+    return {
+        "storage": bot.storage,
+        "outbox": bot.outbox,
+        "scheduler": bot.scheduler,
+        "inbox": bot.inbox,
+        "ingress": bot.ingress,
+    }

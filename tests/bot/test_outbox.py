@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -128,13 +129,18 @@ async def test_one_chat_gets_a_short_burst_then_one_per_second(
 async def test_retry_after_pauses_everything_for_as_long_as_asked(
     storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
 ) -> None:
-    """Flood control: nothing is sent before Telegram's retry_after has passed, nothing is lost."""
+    """Flood control: after a 429 nothing new starts before Telegram's retry_after has passed
+    (a call already under way for another chat may finish), and nothing is lost."""
     await queue(storage, 1, Say(message="help"))
     await queue(storage, 2, Say(message="help"))
     transport.failures = [RetryLater(12)]
+    assert await outbox.send_ready() == pytest.approx(12)
+    assert [chat for chat, _, _ in transport.sent] == [2]  # it was under way already
+    await queue(storage, 3, Say(message="help"))  # arrives during the pause: waits too
     await drain(outbox, clock)
-    assert len(transport.sent) == 2
-    assert transport.sent[0][2] - START >= timedelta(seconds=12)
+    later = {chat: at - START for chat, _, at in transport.sent if chat != 2}
+    assert later.keys() == {1, 3}
+    assert all(wait >= timedelta(seconds=12) for wait in later.values())
 
 
 async def test_network_errors_are_retried_with_backoff(
@@ -212,13 +218,20 @@ async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
     await queue(storage, 1, Say(message="help"))
 
     class DiesAfterSending(FakeTransport):
+        accepted = asyncio.Event()
+
         async def send_message(self, chat_id: int, message: Message) -> int:
             await super().send_message(chat_id, message)
-            raise SystemExit  # the process dies before the delivery is recorded
+            self.accepted.set()
+            await asyncio.Event().wait()  # Telegram has it; the process dies right here
+            raise AssertionError("unreachable")
 
     dying = DiesAfterSending(clock)
-    with pytest.raises(SystemExit):
-        await Outbox(storage, renderer, dying, clock).send_ready()
+    sender = asyncio.create_task(Outbox(storage, renderer, dying, clock).send_ready())
+    await dying.accepted.wait()
+    sender.cancel()  # the process dies before the delivery is recorded
+    with pytest.raises(asyncio.CancelledError):
+        await sender
     await storage.close()
     storage = await open_storage(db_path)
     again = FakeTransport(clock)
@@ -230,9 +243,15 @@ async def test_nothing_is_lost_when_the_process_dies_mid_delivery(
 async def test_a_reply_is_not_stuck_behind_its_own_chats_checkin(
     storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
 ) -> None:
-    """A chat whose oldest message is a check-in but which has a reply waiting ranks as urgent."""
+    """A chat whose oldest message is a check-in but which has a reply waiting ranks as urgent:
+    its check-in goes first, and its reply before any other chat's next check-in."""
     for chat in range(10, 20):
-        await queue(storage, chat, Say(message="help", urgency="checkin"))
+        await queue(storage, chat, *[Say(message="help", urgency="checkin") for _ in range(2)])
     await queue(storage, 1, Say(message="help", urgency="checkin"), Say(message="help"))
     await outbox.send_ready()
-    assert [chat for chat, _, _ in transport.sent][:2] == [1, 1]
+    order = [chat for chat, _, _ in transport.sent]
+    assert order[0] == 1
+    reply_at = order.index(1, 1)
+    before = order[:reply_at]
+    assert all(before.count(chat) <= 1 for chat in range(10, 20))
+    assert sorted(order) == sorted([1, 1, *range(10, 20), *range(10, 20)])

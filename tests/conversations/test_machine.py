@@ -316,8 +316,9 @@ def test_delete_asks_first_then_forgets_everything_but_the_language(knowledge: K
     """/delete asks for confirmation; "yes" emits Forget and leaves an empty case."""
     case = at_letter(knowledge)
     asked, effects = machine.step(case, Command(name="delete"), NOW, knowledge)
-    assert asked == case and messages(effects) == ["delete_confirm"]
-    new_case, effects = machine.step(case, Press(data="delete:yes"), NOW, knowledge)
+    assert asked == case.model_copy(update={"erase_asked": True})
+    assert messages(effects) == ["delete_confirm"]
+    new_case, effects = machine.step(asked, Press(data="delete:yes"), NOW, knowledge)
     assert isinstance(effects[0], Forget)
     assert new_case.step is Step.NEW
     assert all(not v for v in new_case.answers().values())
@@ -326,9 +327,38 @@ def test_delete_asks_first_then_forgets_everything_but_the_language(knowledge: K
 def test_delete_declined_keeps_everything(knowledge: Knowledge) -> None:
     """ "No, keep my data" changes nothing and repeats the current question."""
     case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
-    kept, effects = machine.step(case, Press(data="delete:no"), NOW, knowledge)
+    asked, _ = machine.step(case, Command(name="delete"), NOW, knowledge)
+    kept, effects = machine.step(asked, Press(data="delete:no"), NOW, knowledge)
     assert kept == case
     assert messages(effects) == ["delete_kept", "ask_email"]
+
+
+def test_an_old_yes_after_no_asks_again_and_erases_nothing(knowledge: Knowledge) -> None:
+    """The "Yes, erase" button of a question already answered "No" asks again first."""
+    case = at_letter(knowledge)
+    asked, _ = machine.step(case, Command(name="delete"), NOW, knowledge)
+    kept, _ = machine.step(asked, Press(data="delete:no"), NOW, knowledge)
+    again, effects = machine.step(kept, Press(data="delete:yes"), NOW, knowledge)
+    assert not any(isinstance(e, Forget) for e in effects)
+    assert messages(effects) == ["stale_button", "delete_confirm"]
+    assert again.answers() == case.answers() and again.erase_asked
+    erased, effects = machine.step(again, Press(data="delete:yes"), NOW, knowledge)
+    assert isinstance(effects[0], Forget) and erased.step is Step.NEW
+
+
+def test_the_erase_question_is_closed_by_any_other_answer(knowledge: Knowledge) -> None:
+    """Asked to erase, the person carries on instead: a later "Yes" asks again; a reminder
+    arriving in between leaves the question open."""
+    case = at_letter(knowledge)
+    asked, _ = machine.step(case, Command(name="delete"), NOW, knowledge)
+    reminded, _ = machine.step(asked, Reminder(key="nothing", due_at=NOW), NOW, knowledge)
+    assert reminded.erase_asked
+    moved_on, _ = machine.step(asked, Command(name="status"), NOW, knowledge)
+    assert not moved_on.erase_asked
+    _, effects = machine.step(moved_on, Press(data="delete:yes"), NOW, knowledge)
+    assert not any(isinstance(e, Forget) for e in effects)
+    _, effects = machine.step(moved_on, Press(data="delete:no"), NOW, knowledge)
+    assert messages(effects)[0] == "stale_button"
 
 
 def test_mydata_sends_a_summary_and_the_json(knowledge: Knowledge) -> None:

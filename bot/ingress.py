@@ -1,0 +1,184 @@
+"""Telegram updates in: fetched, parsed, handled, committed, and only then confirmed.
+
+Rules:
+- Telegram forgets an update once a later ``getUpdates`` asks for an offset past it. So the
+  next batch is asked for (``offset = last update id + 1``) only after every update of this
+  batch has been handled and its step committed; a crash before that makes Telegram send the
+  batch again, and the inbox drops the updates whose steps were already saved (by update id).
+  A webhook (later) hands its update to ``accept`` the same way and answers only afterwards.
+- One chat's updates are handled one after another, in order; different chats at once.
+- An update python-telegram-bot cannot read (a format newer or older than it knows) is logged
+  once by id and kind, never its content, then confirmed and skipped: it cannot stall the bot.
+- A handler that fails (a database hiccup) is tried again a few times; if it still fails, the
+  person is told through the outbox and the update is confirmed, so one broken update never
+  blocks everyone behind it.
+- Network errors and Telegram's 5xx answers on ``getUpdates`` are retried with backoff, forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import stamina
+from telegram import Update
+from telegram.error import Conflict, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.logs import log_failure
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+#: The update kinds the bot asks Telegram for.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+#: Seconds a getUpdates long poll may wait for something to arrive.
+LONG_POLL = 50
+#: Chats handled at once within one batch (getUpdates returns at most 100 updates).
+CONCURRENT_CHATS = 64
+#: Tries of a failing update before the person is told and the update is given up.
+ATTEMPTS = 3
+
+Notify = Callable[[int], Awaitable[None]]
+
+
+def retry_delay(error: Exception) -> float | bool:
+    """For stamina: Telegram's own flood wait when it names one; else whether to retry."""
+    if isinstance(error, RetryAfter):
+        delay = error.retry_after
+        return float(delay.total_seconds() if hasattr(delay, "total_seconds") else delay)
+    return isinstance(error, NetworkError | Conflict)
+
+
+class Ingress:
+    """Hands Telegram updates to the application and knows which ones are safe to confirm."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        storage: Storage,
+        notify_failure: Notify,
+        *,
+        retry_pause: float = 0.5,
+    ) -> None:
+        self._app = application
+        self._storage = storage
+        self._notify_failure = notify_failure
+        self._retry_pause = retry_pause
+        self._failed: set[int] = set()
+        self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
+        self.offset: int | None = None
+
+    def mark_failed(self, update: object) -> None:
+        """The error handler's word: this update's handler raised (so it was not committed)."""
+        if isinstance(update, Update):
+            self._failed.add(update.update_id)
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    async def accept(self, batch: Sequence[dict[str, Any]]) -> int | None:
+        """Handle raw updates as Telegram sends them. Returns the offset that confirms them
+        (the highest id + 1), or None for an empty batch."""
+        top: int | None = None
+        by_chat: defaultdict[int, list[Update]] = defaultdict(list)
+        for raw in batch:
+            update_id = raw.get("update_id")
+            if not isinstance(update_id, int):
+                log.warning("an update without an id was skipped")
+                continue
+            top = update_id if top is None else max(top, update_id)
+            update = self._parse(raw, update_id)
+            if update is not None:
+                by_chat[_chat_key(update)].append(update)
+        await asyncio.gather(*(self._handle_chat(updates) for updates in by_chat.values()))
+        return None if top is None else top + 1
+
+    def _parse(self, raw: dict[str, Any], update_id: int) -> Update | None:
+        try:
+            return Update.de_json(raw, self._app.bot)
+        except Exception as error:  # noqa: BLE001 - any unreadable update is skipped, not fatal
+            kinds = ",".join(sorted(k for k in raw if k != "update_id")) or "empty"
+            log.warning(
+                "update %s (%s) could not be read (%s); skipped",
+                update_id,
+                kinds,
+                type(error).__name__,
+            )
+            return None
+
+    async def _handle_chat(self, updates: list[Update]) -> None:
+        async with self._chats:
+            for update in updates:
+                await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            self._failed.discard(update.update_id)
+            await self._app.process_update(update)
+            if update.update_id not in self._failed:
+                return
+            if attempt < ATTEMPTS:
+                await asyncio.sleep(self._retry_pause * attempt)
+        self._failed.discard(update.update_id)
+        log.error("update %s failed %s times; the person is told", update.update_id, ATTEMPTS)
+        chat = update.effective_chat
+        if chat is not None:
+            try:
+                await self._notify_failure(chat.id)
+            except Exception as error:  # noqa: BLE001 - nothing more can be done for it
+                log_failure("could not queue the error notice", error)
+
+    # -- long polling --------------------------------------------------------------------------
+
+    async def poll_once(self, timeout: float = LONG_POLL) -> int:
+        """One getUpdates round trip (confirming the previous batch), then handle what came.
+        Returns how many updates came."""
+        asked = self.offset
+        with warnings.catch_warnings():
+            # The raw call on purpose: ``Bot.get_updates`` parses the whole batch at once, so
+            # one update it cannot read would make every update unreadable, forever.
+            warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'")
+            batch = await self._app.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": asked,
+                    "timeout": timeout,
+                    "limit": 100,
+                    "allowed_updates": list(ALLOWED_UPDATES),
+                },
+                read_timeout=timeout + 10,
+            )
+        if asked is not None:  # Telegram now holds nothing below it: its ids may go
+            await self._storage.forget_updates_before(asked)
+        if not isinstance(batch, list):
+            return 0
+        offset = await self.accept(batch)
+        if offset is not None:
+            self.offset = offset
+        return len(batch)
+
+    async def poll(self, timeout: float = LONG_POLL) -> None:
+        """Fetch and handle updates forever; Telegram's faults only pause it."""
+        while True:
+            try:
+                async for attempt in stamina.retry_context(
+                    on=retry_delay, attempts=None, timeout=None, wait_initial=1.0, wait_max=30.0
+                ):
+                    with attempt:
+                        await self.poll_once(timeout)
+            except Exception as error:  # noqa: BLE001 - polling must outlive any bad moment
+                log_failure("polling failed; trying again shortly", error)
+                await asyncio.sleep(self._retry_pause * 10)
+
+
+def _chat_key(update: Update) -> int:
+    """Which person's queue an update belongs to (its own id if it has no chat or sender)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return -update.update_id
