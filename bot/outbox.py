@@ -169,20 +169,17 @@ class Outbox:
 
     async def _dispatch(self) -> float | None:
         """Start every delivery that the limits allow now. Returns how long until more could
-        start when nothing was started (None: nothing is waiting)."""
+        start (None: nothing is waiting, or only for a call under way to end)."""
         now = self._clock()
         if self._paused_until is not None and now < self._paused_until:
             return (self._paused_until - now).total_seconds()
-        busy = len(self._busy)
-        batch = self.limits.global_per_second * 2 + busy
+        batch = self.limits.global_per_second * 2 + len(self._busy)
         items = [
             i
             for i in await self._storage.ready(now, limit=batch)
             if (i.chat_id, i.lane) not in self._busy
         ]
         if not items:
-            if busy:
-                return None
             retry = await self._storage.next_retry(now)
             return max((retry - now).total_seconds(), 0.001) if retry else None
         wait = 1.0

@@ -331,3 +331,47 @@ async def test_storage_commits_from_many_tasks_never_interleave(db_path: Path) -
         assert await storage.count("outbox") == 50
     finally:
         await storage.close()
+
+
+async def test_a_countdown_reminder_delivered_late_is_replaced_by_what_fits_now(
+    db_path: Path,
+) -> None:
+    """ "Only 4 minutes left" still queued an hour after the code expired (the bot was down):
+    it is not sent; the person gets the expiry message and its help instead."""
+    from datetime import UTC, datetime, timedelta
+
+    from conversations.case import Case
+    from conversations.effects import Say
+
+    api = FakeBotAPI()
+    app = await start_app(db_path, api)
+    client = TelegramClient(app, api)
+    storage, outbox = services(app)["storage"], services(app)["outbox"]
+    try:
+        expired = datetime.now(UTC) - timedelta(hours=1)
+        case = Case.new(client.chat_id, expired - timedelta(hours=1)).model_copy(
+            update={
+                "step": Step.CODE,
+                "language": "en",
+                "country": "DE",
+                "timezone": "Europe/Berlin",
+                "form_submitted_at": expired - timedelta(hours=1),
+                "code_received_at": expired - timedelta(hours=1),
+                "code_expires_at": expired,
+            }
+        )
+        late = Say(
+            message="code_reminder",
+            context={"minutes": 4},
+            urgency="countdown",
+            valid_until=expired - timedelta(minutes=3),
+            refresh="code_left:5",
+        )
+        await storage.commit(case, [late])
+        await outbox.flush(client.chat_id)
+        assert not any("minutes left" in t for t in client.texts())
+        now = await storage.load(client.chat_id)
+        assert now is not None and now.step is Step.CODE_EXPIRED
+        assert client.texts(), "the person is told what fits now"
+    finally:
+        await stop_app(app)

@@ -255,3 +255,122 @@ async def test_a_reply_is_not_stuck_behind_its_own_chats_checkin(
     before = order[:reply_at]
     assert all(before.count(chat) <= 1 for chat in range(10, 20))
     assert sorted(order) == sorted([1, 1, *range(10, 20), *range(10, 20)])
+
+
+async def test_an_out_of_date_countdown_message_is_not_sent_but_refreshed(
+    storage: Storage, outbox: Outbox, transport: FakeTransport, clock: Clock
+) -> None:
+    """ "4 minutes left" that reaches its turn after its moment: dropped, and the brain is asked
+    for what fits now (its reminder key), never sent late."""
+    refreshed: list[tuple[int, str]] = []
+
+    async def on_stale(chat: int, key: str) -> None:
+        refreshed.append((chat, key))
+
+    outbox.on_stale = on_stale
+    late = Say(
+        message="code_reminder",
+        context={"minutes": 4},
+        urgency="countdown",
+        valid_until=START + timedelta(seconds=60),
+        refresh="code_left:5",
+    )
+    fresh = late.model_copy(update={"valid_until": START + timedelta(hours=2)})
+    await queue(storage, 1, late)
+    await queue(storage, 2, fresh)
+    clock.advance(minutes=30)  # the bot was down
+    await drain(outbox, clock)
+    assert [chat for chat, _, _ in transport.sent] == [2]
+    assert refreshed == [(1, "code_left:5")]
+    assert await storage.pending() == []
+
+
+class SlowTransport(FakeTransport):
+    """Takes ``latency`` seconds of real time per call; records how many were under way."""
+
+    def __init__(self, clock: Clock, latency: float) -> None:
+        super().__init__(clock)
+        self.latency = latency
+        self.under_way = 0
+        self.most_under_way = 0
+
+    async def send_message(self, chat_id: int, message: Message) -> int:
+        self.under_way += 1
+        self.most_under_way = max(self.most_under_way, self.under_way)
+        try:
+            await asyncio.sleep(self.latency)
+            return await super().send_message(chat_id, message)
+        finally:
+            self.under_way -= 1
+
+
+async def test_several_chats_are_sent_to_at_once_one_message_each(
+    storage: Storage, renderer: Renderer, clock: Clock
+) -> None:
+    """With slow round trips the sender keeps several calls under way, but never two for the
+    same chat, so each chat's order is kept."""
+    transport = SlowTransport(clock, latency=0.05)
+    outbox = Outbox(storage, renderer, transport, clock)
+    for chat in range(1, 11):
+        await queue(storage, chat, Say(message="help"), Say(message="slow_down"))
+    await drain(outbox, clock)
+    assert transport.most_under_way >= 5
+    for chat in range(1, 11):
+        mine = [what for c, what, _ in transport.sent if c == chat]
+        assert len(mine) == 2 and "a lot of messages" in mine[1]  # help first, then the other
+
+
+async def test_failures_and_retries_never_exceed_the_overall_limit(
+    storage: Storage, renderer: Renderer, clock: Clock
+) -> None:
+    """Every call counts, failed ones too: with a third of the chats' first calls failing, no
+    one-second window holds more than 30 calls, and every message is delivered once."""
+
+    class Flaky(FakeTransport):
+        def __init__(self, clock: Clock) -> None:
+            super().__init__(clock)
+            self.calls: list[object] = []
+            self.failed: set[int] = set()
+
+        async def send_message(self, chat_id: int, message: Message) -> int:
+            self.calls.append(self.clock())
+            if chat_id % 3 == 0 and chat_id not in self.failed:
+                self.failed.add(chat_id)
+                raise ConnectionError("reset")
+            return await super().send_message(chat_id, message)
+
+    transport = Flaky(clock)
+    outbox = Outbox(storage, renderer, transport, clock, Limits(backoff_first=0.5))
+    for chat in range(200):
+        await queue(storage, chat, Say(message="help"))
+    await drain(outbox, clock)
+    times = sorted(transport.calls)
+    assert len({c for c, _, _ in transport.sent}) == 200
+    for i, start in enumerate(times):
+        within = [t for t in times[i:] if t - start < timedelta(seconds=1)]
+        assert len(within) <= 30, f"{len(within)} calls within a second from {start}"
+
+
+async def test_a_reply_committed_mid_pass_goes_out_without_the_idle_pause(
+    storage: Storage, renderer: Renderer
+) -> None:
+    """The background sender is busy with a slow call when a reply is committed and the sender
+    woken: the reply goes out right after, not after the 60-second idle pause."""
+    from bot.inbox import utc_now
+
+    transport = SlowTransport(Clock(), latency=0.3)
+    outbox = Outbox(storage, renderer, transport, utc_now)
+    await queue(storage, 1, Say(message="help"))
+    sender = asyncio.create_task(outbox.run())
+    try:
+        while transport.under_way == 0:
+            await asyncio.sleep(0.01)
+        await queue(storage, 1, Say(message="slow_down"))  # same chat: waits for the first
+        outbox.wake()
+        async with asyncio.timeout(10):  # the idle pause would be 60 s
+            while len(transport.sent) < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+    assert len(transport.sent) == 2

@@ -313,3 +313,14 @@ def test_follow_up_and_complaint_render_for_every_jurisdiction(
             regulator = knowledge.regulator_for(country, case.region)
             if regulator is not None and not regulator.generic:
                 assert regulator.name[language] in complaint, (country, region)
+
+
+def test_own_words_keep_their_blank_lines_exactly(renderer: Renderer) -> None:
+    """The letter's own blank-line tidying never touches the person's text: a run of blank
+    lines they typed stays as typed, in the form text and the full letter."""
+    words = "First thought.\n\n\n\nAfter three blank lines.\n\n\n   Indented last line."
+    case = case_for("DE", "en", step=Step.LETTER).model_copy(update={"own_words": words})
+    letter = renderer.letter(case)
+    assert words in letter.form_text
+    assert words in letter.full_text
+    assert "\n\n\n" not in letter.full_text.replace(words, "")  # template gaps still tidied

@@ -196,3 +196,37 @@ def test_timezone_can_be_changed(knowledge: Knowledge) -> None:
     walk.command("timezone")
     out = walk.text("Mars/Olympus_Mons")
     assert said(out)[0] == "timezone_unknown" and walk.case.timezone == "America/Chicago"
+
+
+def test_countdown_messages_say_how_long_they_stay_true(knowledge: Knowledge) -> None:
+    """Every "N minutes left" and countdown edit carries the moment after which it would be
+    out of date, and the reminder to run instead (so a late delivery is replaced)."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    walk.advance(timedelta(minutes=59))
+    valid = timedelta(seconds=knowledge.schedule.countdown_valid_seconds)
+    timed = [
+        (at, e)
+        for at, e in walk.log
+        if isinstance(e, Say) and e.message in ("code_reminder", "countdown")
+    ]
+    assert len(timed) > 10
+    for at, say in timed:
+        assert say.valid_until == at + valid and say.refresh
+    reminder = next(e for _, e in timed if e.message == "code_reminder")
+    assert reminder.refresh == "code_left:30"
+
+
+def test_checkins_held_over_the_night_are_spread_over_the_morning(knowledge: Knowledge) -> None:
+    """Check-ins moved past the night go out between 09:00 and 09:30, the same case always at
+    the same moment, different cases at different moments."""
+    berlin = ZoneInfo("Europe/Berlin")
+    night = START.replace(hour=23)  # 00:00 Berlin
+    moments = set()
+    for chat in range(1, 60):
+        walk = Walk.begin(knowledge, START, chat_id=chat).to_letter("DE")
+        morning = daytime(walk.case, knowledge, night).astimezone(berlin)
+        assert morning.hour == 9 and morning.minute < 30
+        assert daytime(walk.case, knowledge, night) == daytime(walk.case, knowledge, night)
+        moments.add(morning)
+    assert len(moments) > 30
