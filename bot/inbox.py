@@ -99,24 +99,22 @@ class Inbox:
         ``update_id`` is the Telegram update it came in; one already applied is dropped.
         """
         async with self._locks[chat_id]:
-            if update_id is not None and await self._storage.seen_update(update_id):
+            case, seen = await self._storage.load_for_update(chat_id, update_id)
+            if seen:
                 log.info("update %s came again and was already applied: dropped", update_id)
                 return
             if not isinstance(event, MailReport) and not self.flood.admit(chat_id, self._clock()):
-                notified = await self._slow_down(chat_id, update_id)
+                notified = await self._slow_down(case, update_id)
             else:
-                notified = await self._step(chat_id, event, None, update_id)
+                notified = await self._step(chat_id, case, event, None, update_id)
         if notified:
             await self._after_commit(chat_id)
 
-    async def _slow_down(self, chat_id: int, update_id: int | None) -> bool:
+    async def _slow_down(self, case: Case | None, update_id: int | None) -> bool:
         """Flooding: say so once, store nothing new, and drop the input."""
-        if not self.flood.first_refusal(chat_id):
+        if case is None or not self.flood.first_refusal(case.chat_id):
             return False
         log.info("input flood: throttling a chat")
-        case = await self._storage.load(chat_id)
-        if case is None:
-            return False
         await self._storage.commit(case, [Say(message="slow_down")], update_id=update_id)
         return True
 
@@ -134,7 +132,8 @@ class Inbox:
         to send (the brain then says what fits now)."""
         event = Reminder(key=key, due_at=due_at or self._clock())
         async with self._locks[chat_id]:
-            notified = await self._step(chat_id, event, reminder_id, None)
+            case = await self._storage.load(chat_id)
+            notified = await self._step(chat_id, case, event, reminder_id, None)
         if notified:
             await self._after_commit(chat_id)
 
@@ -157,11 +156,16 @@ class Inbox:
         await self._after_commit(chat_id)
 
     async def _step(
-        self, chat_id: int, event: Event, reminder_id: int | None, update_id: int | None
+        self,
+        chat_id: int,
+        case: Case | None,
+        event: Event,
+        reminder_id: int | None,
+        update_id: int | None,
     ) -> bool:
-        """Load, step, save (under the chat's lock). True if something was queued to send."""
+        """Step and save the loaded case (under the chat's lock). True if something was queued
+        to send."""
         now = self._clock()
-        case = await self._storage.load(chat_id)
         if case is None and reminder_id is not None:
             await self._storage.commit(
                 Case.new(chat_id, now), [Forget(chat_id=chat_id)], reminder_id

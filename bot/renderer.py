@@ -79,6 +79,8 @@ class Renderer:
         self.templates_dir = templates_dir
         self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
         self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
+        #: button labels in every language, by (label key, argument): labels are fixed text
+        self._aliases: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def _environment(self, language: str, *, html: bool) -> Environment:
         env = Environment(
@@ -153,11 +155,13 @@ class Renderer:
             tables[lang] = {key: str(value) for key, value in module.labels.items()}  # type: ignore[attr-defined]
         return tables
 
-    def label_aliases(self, button: Button) -> set[str]:
+    def label_aliases(self, button: Button) -> frozenset[str]:
         """Every way a person might type this button's label, in any language."""
-        return {
-            self.label(button.model_copy(update={"selected": False}), lang) for lang in LANGUAGES
-        }
+        key = (button.label, button.arg)
+        if key not in self._aliases:
+            plain = Button(label=button.label, arg=button.arg)
+            self._aliases[key] = frozenset(self.label(plain, lang) for lang in LANGUAGES)
+        return self._aliases[key]
 
     # -- letters ---------------------------------------------------------------------------
 

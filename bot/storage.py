@@ -176,8 +176,9 @@ class Storage:
             return cursor.rowcount
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the database thread (execute + fetch + close), not three.
+        async with self._lock:
+            return list(await self._db.execute_fetchall(sql, tuple(params)))
 
     async def _value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         rows = await self._rows(sql, params)
@@ -230,6 +231,20 @@ class Storage:
 
     async def load(self, chat_id: int) -> Case | None:
         data = await self._value("SELECT data FROM cases WHERE chat_id = ?", (chat_id,))
+        return self._case(data)
+
+    async def load_for_update(
+        self, chat_id: int, update_id: int | None
+    ) -> tuple[Case | None, bool]:
+        """The chat's case, and whether ``update_id`` was applied already (one query)."""
+        rows = await self._rows(
+            "SELECT (SELECT data FROM cases WHERE chat_id = ?),"
+            " EXISTS (SELECT 1 FROM updates WHERE update_id = ?)",
+            (chat_id, update_id),
+        )
+        return self._case(rows[0][0]), bool(rows[0][1])
+
+    def _case(self, data: str | None) -> Case | None:
         return Case.model_validate_json(self._sealer.open(data)) if data is not None else None
 
     async def commit(
