@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -27,8 +28,9 @@ class Sealer:
 
     keys: tuple[bytes, ...]
 
-    @property
+    @cached_property
     def _fernet(self) -> MultiFernet:
+        """Built once: every stored case and message passes through it."""
         return MultiFernet([Fernet(k) for k in self.keys])
 
     def seal(self, text: str) -> str:

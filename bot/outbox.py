@@ -214,12 +214,13 @@ class Outbox:
     async def flush(self, chat_id: int | None = None) -> int:
         """Deliver what is pending right away, one by one, ignoring rate limits (console)."""
         before = self.delivered_count
-        for _ in range(10_000):
-            items = await self._storage.pending(chat_id, limit=1)
+        for _ in range(1_000):
+            items = await self._storage.pending(chat_id, limit=20)
             if not items:
                 break
-            if not await self._attempt(items[0], self._clock()):
-                break
+            for item in items:
+                if not await self._attempt(item, self._clock()):
+                    return self.delivered_count - before
         return self.delivered_count - before
 
     # -- rate limits ---------------------------------------------------------------------------

@@ -81,6 +81,7 @@ class Renderer:
         self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
         #: button labels in every language, by (label key, argument): labels are fixed text
         self._aliases: dict[tuple[str, str | None], frozenset[str]] = {}
+        self._labels: dict[tuple[str, str | None, bool, str], str] = {}
 
     def _environment(self, language: str, *, html: bool) -> Environment:
         env = Environment(
@@ -136,6 +137,12 @@ class Renderer:
         )
 
     def label(self, button: Button, language: str) -> str:
+        key = (button.label, button.arg, button.selected, language)
+        if key not in self._labels:  # labels are fixed text: render each once
+            self._labels[key] = self._label(button, language)
+        return self._labels[key]
+
+    def _label(self, button: Button, language: str) -> str:
         if button.label == "country":
             text = country_name(button.arg or "", language)
         elif button.label == "region":

@@ -15,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -94,6 +95,8 @@ CLOSED_STEPS = (Step.DONE,)
 
 #: A reminder whose step keeps failing is retried this often, then dropped (and logged).
 REMINDER_ATTEMPTS = 5
+#: One SQL statement and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
 #: The tables that hold rows about a chat.
 CHAT_TABLES = ("cases", "outbox", "reminders", "slots")
 
@@ -174,6 +177,28 @@ class Storage:
         async with self._lock:
             cursor = await self._db.execute(sql, tuple(params))
             return cursor.rowcount
+
+    async def _run(self, statements: list[Statement]) -> None:
+        """Run ``statements`` as one transaction, in one trip to the database thread.
+
+        aiosqlite runs every call on its connection's own thread, one hand-off per call; a
+        step's commit is a handful of statements, and the hand-offs cost more than the
+        statements. ``Connection._execute`` is aiosqlite's own way of queuing a function on
+        that thread (private, so aiosqlite is pinned below the next minor release).
+        """
+
+        def transaction(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    db.execute(sql, params)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+        async with self._lock:
+            await self._db._execute(transaction, self._db._conn)  # type: ignore[no-untyped-call]
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         # One trip to the database thread (execute + fetch + close), not three.
@@ -265,34 +290,40 @@ class Storage:
         now = case.updated_at.astimezone(UTC).isoformat()  # the brain's clock, for retention
         chat = case.chat_id
         erase = any(isinstance(e, Forget) for e in effects)
-        async with self._transaction() as db:
-            if update_id is not None:
-                await db.execute("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))
-            if consumed_reminder is not None:
-                await db.execute("DELETE FROM reminders WHERE id = ?", (consumed_reminder,))
-            if erase:
-                await self._erase(chat)
-            else:
-                await db.execute(
+        batch: list[Statement] = []
+        if update_id is not None:
+            batch.append(("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,)))
+        if consumed_reminder is not None:
+            batch.append(("DELETE FROM reminders WHERE id = ?", (consumed_reminder,)))
+        if erase:
+            batch += [(f"DELETE FROM {table} WHERE chat_id = ?", (chat,)) for table in CHAT_TABLES]
+        else:
+            sealed = self._sealer.seal(case.model_dump_json())
+            batch.append(
+                (
                     "INSERT INTO cases (chat_id, step, data, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, "
                     "data = excluded.data, updated_at = excluded.updated_at",
-                    (chat, case.step.value, self._sealer.seal(case.model_dump_json()), now),
+                    (chat, case.step.value, sealed, now),
                 )
-            for effect in effects:
-                if isinstance(effect, Schedule):
-                    await db.execute(
+            )
+        for effect in effects:
+            if isinstance(effect, Schedule):
+                batch.append(
+                    (
                         "INSERT INTO reminders (chat_id, key, due_at) VALUES (?, ?, ?) "
                         "ON CONFLICT (chat_id, key) DO UPDATE SET due_at = excluded.due_at, "
                         "claimed_at = NULL, attempts = 0, first_due_at = NULL",
                         (chat, effect.key, _epoch(effect.due_at)),
                     )
-                elif isinstance(effect, Cancel):
-                    await db.executemany(
-                        "DELETE FROM reminders WHERE chat_id = ? AND key = ?",
-                        [(chat, key) for key in effect.keys],
-                    )
-            await self._queue(chat, case.language or "en", plan(effects), now)
+                )
+            elif isinstance(effect, Cancel):
+                batch += [
+                    ("DELETE FROM reminders WHERE chat_id = ? AND key = ?", (chat, key))
+                    for key in effect.keys
+                ]
+        batch += self._queue(chat, case.language or "en", plan(effects), now)
+        await self._run(batch)
         if erase:
             await self._checkpoint()
 
@@ -301,21 +332,22 @@ class Storage:
     ) -> None:
         """Queue messages for a chat without a case of its own (a group chat, an error notice
         after a failed step): they go through the same outbox, limits and retries."""
-        async with self._transaction() as db:
-            if update_id is not None:
-                await db.execute("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))
-            await self._queue(chat_id, language, plan(effects), datetime.now(UTC).isoformat())
+        batch: list[Statement] = []
+        if update_id is not None:
+            batch.append(("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,)))
+        now = datetime.now(UTC).isoformat()
+        await self._run([*batch, *self._queue(chat_id, language, plan(effects), now)])
 
-    async def _queue(self, chat: int, language: str, rows: list[Delivery], now: str) -> None:
-        """Insert outbox rows (inside the caller's transaction)."""
-        await self._db.executemany(
-            "INSERT INTO outbox (chat_id, language, effect, created_at, priority, lane, part)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (chat, language, sealed, now, row.priority, row.lane, row.part)
-                for row, sealed in zip(rows, self._seal_effects(rows), strict=True)
-            ],
-        )
+    def _queue(self, chat: int, language: str, rows: list[Delivery], now: str) -> list[Statement]:
+        """The statements that insert outbox rows."""
+        return [
+            (
+                "INSERT INTO outbox (chat_id, language, effect, created_at, priority, lane, part)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat, language, sealed, now, row.priority, row.lane, row.part),
+            )
+            for row, sealed in zip(rows, self._seal_effects(rows), strict=True)
+        ]
 
     def _seal_effects(self, rows: list[Delivery]) -> list[str]:
         sealed: dict[int, str] = {}  # the parts of one message share one sealed copy
