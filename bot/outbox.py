@@ -49,6 +49,11 @@ Clock = Callable[[], datetime]
 CHAT_MEMORY = 10_000
 #: How long the sender sleeps when nothing is queued (a commit wakes it at once).
 IDLE_PAUSE = 60.0
+#: Round trips seen before the fastest one is trusted as a bound (the first ones open
+#: connections and are slow); until then a message counts from its answer.
+TRIPS_TO_TRUST = 30
+#: Jitter allowed for between a call being started and its request leaving the process.
+HOLD_MARGIN = timedelta(milliseconds=15)
 
 
 class Transport(Protocol):
@@ -114,6 +119,7 @@ class Outbox:
         #: when each recent chat message stops counting against the overall limit (a heap)
         self._holds: list[datetime] = []
         self._fastest: timedelta | None = None  # the fastest Bot API round trip seen
+        self._trips = 0
         self._chat_tokens: dict[int, tuple[float, datetime]] = {}
         self._paused_until: datetime | None = None
         self._busy: dict[tuple[int, str], asyncio.Task[bool]] = {}
@@ -257,11 +263,15 @@ class Outbox:
 
     def _release(self, started: datetime) -> None:
         """A chat message's call ended: it counts for one second from when Telegram can have
-        received it, at the latest its answer less the fastest round trip seen."""
+        received it, at the latest its answer less the fastest round trip seen (and a margin
+        for the jitter of the event loop). Until a few round trips have been seen, it counts
+        for a second from its answer."""
         ended = self._clock()
         trip = max(ended - started, timedelta(0))
+        self._trips += 1
         self._fastest = trip if self._fastest is None else min(self._fastest, trip)
-        heapq.heappush(self._holds, ended - self._fastest + timedelta(seconds=1))
+        head_start = self._fastest - HOLD_MARGIN if self._trips > TRIPS_TO_TRUST else timedelta(0)
+        heapq.heappush(self._holds, ended - max(head_start, timedelta(0)) + timedelta(seconds=1))
 
     # -- one delivery --------------------------------------------------------------------------
 
@@ -273,11 +283,12 @@ class Outbox:
                 if self.on_stale is not None and isinstance(item.effect, Say):
                     await self.on_stale(item.chat_id, item.effect.refresh or "")
                 return True
+            started = self._clock()  # the call's own start, after its turn in the event loop
             try:
                 await self._deliver(item)
             finally:
                 if item.lane == "chat":
-                    self._release(now)
+                    self._release(started)
         except ChatUnreachable:
             log.info("chat unreachable: dropping its queue and reminders (item %s)", item.id)
             await self._storage.drop_chat(item.chat_id)

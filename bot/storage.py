@@ -95,6 +95,8 @@ CLOSED_STEPS = (Step.DONE,)
 
 #: A reminder whose step keeps failing is retried this often, then dropped (and logged).
 REMINDER_ATTEMPTS = 5
+#: Effects kept in memory after queuing them, at most (then forgotten, and read from disk).
+OPENED_MEMORY = 10_000
 #: One SQL statement and its parameters.
 Statement = tuple[str, tuple[Any, ...]]
 #: The tables that hold rows about a chat.
@@ -140,6 +142,8 @@ class Storage:
         self._db = db
         self._sealer = sealer
         self._lock = asyncio.Lock()
+        #: effects queued by this process, by outbox row id, with their chat (see _remember)
+        self._opened: dict[int, tuple[int, Effect]] = {}
 
     @classmethod
     async def open(cls, path: Path, sealer: Sealer) -> Storage:
@@ -178,27 +182,29 @@ class Storage:
             cursor = await self._db.execute(sql, tuple(params))
             return cursor.rowcount
 
-    async def _run(self, statements: list[Statement]) -> None:
+    async def _run(self, statements: list[Statement]) -> list[int]:
         """Run ``statements`` as one transaction, in one trip to the database thread.
 
         aiosqlite runs every call on its connection's own thread, one hand-off per call; a
         step's commit is a handful of statements, and the hand-offs cost more than the
         statements. ``Connection._execute`` is aiosqlite's own way of queuing a function on
         that thread (private, so aiosqlite is pinned below the next minor release).
+        Returns each statement's last inserted row id.
         """
 
-        def transaction(db: sqlite3.Connection) -> None:
+        def transaction(db: sqlite3.Connection) -> list[int]:
             db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    db.execute(sql, params)
+                ids = [db.execute(sql, params).lastrowid or 0 for sql, params in statements]
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            return ids
 
         async with self._lock:
-            await self._db._execute(transaction, self._db._conn)  # type: ignore[no-untyped-call]
+            ids: list[int] = await self._db._execute(transaction, self._db._conn)  # type: ignore[no-untyped-call]
+            return ids
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         # One trip to the database thread (execute + fetch + close), not three.
@@ -322,8 +328,12 @@ class Storage:
                     ("DELETE FROM reminders WHERE chat_id = ? AND key = ?", (chat, key))
                     for key in effect.keys
                 ]
-        batch += self._queue(chat, case.language or "en", plan(effects), now)
-        await self._run(batch)
+        rows = plan(effects)
+        batch += self._queue(chat, case.language or "en", rows, now)
+        ids = await self._run(batch)
+        if erase:
+            self._forget_opened(chat)
+        self._remember(chat, rows, ids)
         if erase:
             await self._checkpoint()
 
@@ -335,8 +345,17 @@ class Storage:
         batch: list[Statement] = []
         if update_id is not None:
             batch.append(("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,)))
-        now = datetime.now(UTC).isoformat()
-        await self._run([*batch, *self._queue(chat_id, language, plan(effects), now)])
+        now, rows = datetime.now(UTC).isoformat(), plan(effects)
+        ids = await self._run([*batch, *self._queue(chat_id, language, rows, now)])
+        self._remember(chat_id, rows, ids)
+
+    def _remember(self, chat: int, rows: list[Delivery], ids: list[int]) -> None:
+        """Keep the effects just queued, by outbox row id, so the sender need not decrypt and
+        validate what was built a moment ago (rows never change; a restart just reads them)."""
+        if len(self._opened) > OPENED_MEMORY:
+            self._opened.clear()
+        for row, row_id in zip(rows, ids[len(ids) - len(rows) :], strict=True):
+            self._opened[row_id] = (chat, row.effect)
 
     def _queue(self, chat: int, language: str, rows: list[Delivery], now: str) -> list[Statement]:
         """The statements that insert outbox rows."""
@@ -473,6 +492,7 @@ class Storage:
         return _moment(due) if due is not None else None
 
     async def delivered(self, item_id: int) -> None:
+        self._opened.pop(item_id, None)
         await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     async def failed(self, item_id: int, retry_at: datetime | None = None) -> None:
@@ -486,13 +506,20 @@ class Storage:
         async with self._transaction() as db:
             for table in ("outbox", "reminders", "slots"):
                 await db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+        self._forget_opened(chat_id)
+
+    def _forget_opened(self, chat_id: int) -> None:
+        """Nothing of an erased or unreachable chat stays in memory either."""
+        for row_id in [i for i, (chat, _) in self._opened.items() if chat == chat_id]:
+            del self._opened[row_id]
 
     def _item(self, r: aiosqlite.Row) -> OutboxItem:
+        opened = self._opened.get(r["id"])
         return OutboxItem(
             id=r["id"],
             chat_id=r["chat_id"],
             language=r["language"],
-            effect=_EFFECT.validate_json(self._sealer.open(r["effect"])),
+            effect=opened[1] if opened else _EFFECT.validate_json(self._sealer.open(r["effect"])),
             attempts=r["attempts"],
             priority=r["priority"],
             lane=r["lane"],
@@ -518,6 +545,7 @@ class Storage:
                 chats = [row[0] async for row in cursor]
             for chat in chats:
                 await self._erase(chat)
+                self._forget_opened(chat)
         if chats:
             await self._checkpoint()
         return len(chats)
