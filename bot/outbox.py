@@ -83,6 +83,8 @@ class MessageGone(Exception):
 @dataclass(frozen=True)
 class Limits:
     global_per_second: int = 30
+    #: messages that may leave at once before the rest are paced at ``global_per_second``
+    global_burst: int = 3
     chat_burst: int = 3
     chat_per_second: float = 1.0
     max_attempts: int = 6
@@ -119,6 +121,7 @@ class Outbox:
         #: when each recent chat message stops counting against the overall limit (a heap)
         self._holds: list[datetime] = []
         self._fastest: timedelta | None = None  # the fastest Bot API round trip seen
+        self._pace: tuple[float, datetime] = (float(self.limits.global_burst), clock())
         self._trips = 0
         self._chat_tokens: dict[int, tuple[float, datetime]] = {}
         self._paused_until: datetime | None = None
@@ -237,12 +240,24 @@ class Outbox:
         while self._holds and self._holds[0] <= now:
             heapq.heappop(self._holds)
         if self._lane_busy("chat") + len(self._holds) < self.limits.global_per_second:
-            if self._lane_busy("chat") < self.limits.in_flight:
-                return 0.0
-            return None
+            if self._lane_busy("chat") >= self.limits.in_flight:
+                return None
+            return self._pace_wait(now)
         if not self._holds:
             return None
         return max((self._holds[0] - now).total_seconds(), 0.001)
+
+    def _pace_wait(self, now: datetime) -> float:
+        """Messages leave evenly, a short burst then one every 1/30 s, rather than thirty at
+        once: the second stays evenly filled, and few calls are ever under way together (so a
+        crash can repeat few of them)."""
+        tokens, since = self._pace
+        tokens = min(
+            float(self.limits.global_burst),
+            tokens + (now - since).total_seconds() * self.limits.global_per_second,
+        )
+        self._pace = (tokens, now)
+        return _until_one(tokens, self.limits.global_per_second)
 
     def _chat_wait(self, chat_id: int, now: datetime) -> float:
         tokens, since = self._chat_tokens.get(chat_id, (float(self.limits.chat_burst), now))
@@ -251,10 +266,13 @@ class Outbox:
             tokens + (now - since).total_seconds() * self.limits.chat_per_second,
         )
         self._chat_tokens[chat_id] = (tokens, now)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.limits.chat_per_second
+        return _until_one(tokens, self.limits.chat_per_second)
 
     def _take(self, chat_id: int, now: datetime) -> None:
-        """Spend one of the chat's tokens (its place in the second is held while under way)."""
+        """Spend one of the chat's tokens and one of the pace's (its place in the second is
+        held while under way)."""
+        tokens, since = self._pace
+        self._pace = (tokens - 1, since)
         if len(self._chat_tokens) > CHAT_MEMORY:  # forget chats whose bucket is full again
             full = timedelta(seconds=self.limits.chat_burst / self.limits.chat_per_second)
             self._chat_tokens = {c: v for c, v in self._chat_tokens.items() if now - v[1] < full}
@@ -375,3 +393,12 @@ class Outbox:
         message_id = await self._transport.send_message(chat, message)
         if effect.slot:
             await self._storage.set_slot(chat, effect.slot, message_id)
+
+
+def _until_one(tokens: float, per_second: float) -> float:
+    """Seconds until a bucket holds one token again: 0 if it does (to within a microsecond's
+    rounding, which clocks cannot resolve), else never less than a millisecond, so a sender
+    never spins on waits too short to move the clock."""
+    if tokens >= 1 - 1e-4:
+        return 0.0
+    return max((1 - tokens) / per_second, 0.001)

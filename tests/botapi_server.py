@@ -3,6 +3,12 @@
 It answers the calls python-telegram-bot makes (getMe, getUpdates, sendMessage, …) the way
 Telegram would, queues updates for the bot to fetch, and records every message with the time
 it arrived, so a test can kill and restart the bot and then check what a person received.
+
+``getUpdates`` behaves like Telegram's: an update stays queued until a later call asks for an
+``offset`` past its id (that call confirms it), at most ``limit`` updates come back in id
+order, and with nothing waiting the call is held for up to ``timeout`` seconds (capped at
+``MAX_HOLD`` so tests stay fast) and answered as soon as an update is queued. Every answer is
+recorded (``polls``) with when it was asked, when it was sent and which update ids it held.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 BOT_ID = 777001
+#: The longest a getUpdates call is held while nothing is queued (Telegram: up to ``timeout``).
+MAX_HOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -28,19 +36,36 @@ class Received:
     at: float
 
 
+@dataclass(frozen=True)
+class Poll:
+    """One getUpdates answer: when it was asked for and sent, its offset, the ids it held, and
+    whether it reached the bot's socket (not when the process asking had died meanwhile)."""
+
+    asked_at: float
+    at: float
+    offset: int | None
+    update_ids: tuple[int, ...]
+    delivered: bool = True
+
+
 class BotAPIServer:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.calls: list[str] = []
+        #: updates not yet confirmed by an offset past their id, in id order
         self.updates: list[dict[str, Any]] = []
+        #: every getUpdates answer, in the order they were sent
+        self.polls: list[Poll] = []
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._message_id = 1000
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._update_id = 100_000
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}/bot"
 
     def start(self) -> None:
@@ -58,6 +83,92 @@ class BotAPIServer:
         with self._lock:
             return [r.text for r in self.received if r.chat_id == chat_id]
 
+    def received_for(self, chat_id: int) -> list[Received]:
+        """Everything sent to one chat, with the time each arrived."""
+        with self._lock:
+            return [r for r in self.received if r.chat_id == chat_id]
+
+    # -- inbound: what people write --------------------------------------------------------------
+
+    def queue_text(
+        self, chat_id: int, text: str, first_name: str = "Alex", language_code: str = "en"
+    ) -> int:
+        """Queue a person's text message in their private chat, as Telegram would send it.
+        Returns its update id."""
+        with self._changed:
+            self._update_id += 1
+            self._message_id += 1
+            update_id = self._update_id
+            message: dict[str, Any] = {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+                "from": {
+                    "id": chat_id,
+                    "is_bot": False,
+                    "first_name": first_name,
+                    "language_code": language_code,
+                },
+                "text": text,
+            }
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            self.updates.append({"update_id": update_id, "message": message})
+            self._changed.notify_all()
+        return update_id
+
+    def pending(self) -> list[int]:
+        """Ids of the updates Telegram still holds (not yet confirmed)."""
+        with self._lock:
+            return [u["update_id"] for u in self.updates]
+
+    def polls_since(self, index: int) -> list[Poll]:
+        with self._lock:
+            return self.polls[index:]
+
+    def wait_for_poll(
+        self, since: int, accept: Callable[[Poll], bool], timeout: float
+    ) -> Poll | None:
+        """Block until a getUpdates answer from ``polls[since:]`` passes ``accept`` (or None
+        after ``timeout`` seconds); it returns right after that answer was sent."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for poll in self.polls[since:]:
+                    if accept(poll):
+                        return poll
+                since = len(self.polls)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = _int(params.get("offset"))
+        limit = min(max(_int(params.get("limit")) or 100, 1), 100)
+        hold = min(max(float(params.get("timeout") or 0), 0.0), MAX_HOLD)
+        deadline = time.monotonic() + hold
+        with self._changed:
+            if offset is not None:
+                if offset < 0:  # Telegram: only the last -offset updates, the rest forgotten
+                    self.updates = self.updates[offset:]
+                else:
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return sorted(self.updates, key=lambda u: int(u["update_id"]))[:limit]
+
+    def _record_poll(
+        self, asked_at: float, offset: int | None, result: Any, delivered: bool
+    ) -> None:
+        ids = tuple(int(u["update_id"]) for u in result)
+        with self._changed:
+            self.polls.append(Poll(asked_at, time.time(), offset, ids, delivered))
+            self._changed.notify_all()
+
+    # -- the Bot API -----------------------------------------------------------------------------
+
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         with self._lock:
             self.calls.append(method)
@@ -71,11 +182,8 @@ class BotAPIServer:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
-        if method == "getUpdates":
-            time.sleep(0.2)  # a short long-poll
-            with self._lock:
-                updates, self.updates = self.updates, []
-            return updates
+        if method.lower() == "getupdates":
+            return self._get_updates(params)
         if method in ("sendMessage", "editMessageText", "sendDocument"):
             chat_id = int(params.get("chat_id", 0))
             with self._lock:
@@ -97,18 +205,25 @@ class BotAPIServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                asked_at = time.time()
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 params = _parse(self.headers.get("Content-Type", ""), body)
                 method = self.path.rsplit("/", 1)[-1]
-                payload = json.dumps(
-                    {"ok": True, "result": server._answer(method, params)}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                result = server._answer(method, params)
+                payload = json.dumps({"ok": True, "result": result}).encode()
+                delivered = True
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    self.wfile.flush()
+                except ConnectionError:  # the bot was killed while its call was held
+                    delivered = False
+                if method.lower() == "getupdates":
+                    server._record_poll(asked_at, _int(params.get("offset")), result, delivered)
 
             do_GET = do_POST
 
@@ -116,6 +231,20 @@ class BotAPIServer:
                 return None
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    #: The bot opens dozens of connections at once (its sender works on many chats at a time);
+    #: the default backlog of 5 makes the kernel reset some of them, which Telegram never does.
+    request_queue_size = 256
+    daemon_threads = True
+
+
+def _int(value: Any) -> int | None:
+    """A numeric parameter as JSON or form data carries it (None when absent or empty)."""
+    if value is None or value == "":
+        return None
+    return int(value)
 
 
 def _parse(content_type: str, body: bytes) -> dict[str, Any]:
