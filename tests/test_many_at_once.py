@@ -128,9 +128,12 @@ async def test_a_failed_answer_to_a_tap_does_not_lose_the_tap(db_path: Path) -> 
 
 async def test_failing_command_menus_at_start_up_do_not_stop_the_bot(db_path: Path) -> None:
     """setMyCommands answers 500 (again and again): the bot starts and answers anyway."""
+    import stamina
+
     api = FakeBotAPI()
     api.fail("setMyCommands", *[SERVER_ERROR] * 30)
-    app = await start_app(db_path, api)
+    with stamina.set_testing(True, attempts=4):  # the menus' retries, without their waits
+        app = await start_app(db_path, api)
     client = TelegramClient(app, api)
     try:
         await client.send("/start")
@@ -375,3 +378,39 @@ async def test_a_countdown_reminder_delivered_late_is_replaced_by_what_fits_now(
         assert client.texts(), "the person is told what fits now"
     finally:
         await stop_app(app)
+
+
+async def test_a_bot_api_that_fails_at_start_up_delays_the_bot_it_does_not_end_it(
+    db_path: Path,
+) -> None:
+    """getMe answers 500 twice (and setMyCommands fails): start-up retries with backoff and
+    the bot then answers as usual."""
+    import stamina
+
+    from bot.__main__ import build_telegram
+    from bot.settings import Settings
+    from bot.telegram_adapter import set_command_menus
+    from tests.conftest import key_file_for
+    from tests.telegram_harness import TOKEN
+
+    api = FakeBotAPI()
+    api.fail("getMe", SERVER_ERROR, SERVER_ERROR)
+    api.fail("setMyCommands", SERVER_ERROR)
+    settings = Settings(  # type: ignore[call-arg]
+        telegram_token=TOKEN, database_path=db_path, key_file=key_file_for(db_path), _env_file=None
+    )
+    bot = await build_telegram(settings, sealer_for_db(db_path), request=api, deliver_inline=True)
+    stamina.set_testing(True, attempts=10)  # the same retries, without their waits
+    try:
+        await bot.initialize()
+        await set_command_menus(bot.app, bot.renderer)
+    finally:
+        stamina.set_testing(False)
+    try:
+        assert [c.ok for c in api.calls if c.method == "getMe"] == [False, False, True]
+        await bot.ingress.accept([text_update(5551234, "/start")])
+        assert any(
+            c.method == "sendMessage" and int(c.params["chat_id"]) == 5551234 for c in api.calls
+        )
+    finally:
+        await bot.stop()
