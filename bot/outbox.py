@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 #: Past this many remembered chats, buckets that have refilled are dropped.
 CHAT_MEMORY = 10_000
+#: Rows flush() reads at a time.
+FLUSH_PAGE = 20
 #: How long the sender sleeps when nothing is queued (a commit wakes it at once).
 IDLE_PAUSE = 60.0
 #: Round trips seen before the fastest one is trusted as a bound (the first ones open
@@ -224,12 +226,12 @@ class Outbox:
         """Deliver what is pending right away, one by one, ignoring rate limits (console)."""
         before = self.delivered_count
         for _ in range(1_000):
-            items = await self._storage.pending(chat_id, limit=20)
-            if not items:
-                break
+            items = await self._storage.pending(chat_id, limit=FLUSH_PAGE)
             for item in items:
                 if not await self._attempt(item, self._clock()):
                     return self.delivered_count - before
+            if len(items) < FLUSH_PAGE:
+                break  # that was the whole queue (what delivering it queued, it flushed itself)
         return self.delivered_count - before
 
     # -- rate limits ---------------------------------------------------------------------------

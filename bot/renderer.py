@@ -91,6 +91,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates do not change while the bot runs: no stat per render
             extensions=["jinja2.ext.i18n"],
         )
         env.install_gettext_translations(self._translations(language), newstyle=True)  # type: ignore[attr-defined]
