@@ -287,11 +287,21 @@ async def _serve_telegram(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # Reaching Telegram may take retries; a stop signal meanwhile still stops the bot.
+    reaching = asyncio.create_task(bot.initialize())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({reaching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not reaching.done():
+        reaching.cancel()
+        await asyncio.gather(reaching, return_exceptions=True)
+        await bot.stop()
+        return 0
     try:
-        await bot.initialize()
+        reaching.result()
     except InvalidToken:
         print("optout-bot: Telegram rejected OPTOUT_TELEGRAM_TOKEN", file=sys.stderr)
-        await bot.storage.close()
+        await bot.stop()
         return 2
     log.info("starting Telegram long polling")
     bot.start()

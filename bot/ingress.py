@@ -51,7 +51,10 @@ def retry_delay(error: Exception) -> float | bool:
     if isinstance(error, RetryAfter):
         delay = error.retry_after
         return float(delay.total_seconds() if hasattr(delay, "total_seconds") else delay)
-    return isinstance(error, NetworkError | Conflict)
+    retry = isinstance(error, NetworkError | Conflict)
+    if retry:
+        log.warning("Bot API call failed (%s); trying again with backoff", type(error).__name__)
+    return retry
 
 
 class Ingress:

@@ -211,3 +211,28 @@ async def test_sigkill_while_updates_come_in_loses_no_message(tmp_path: Path) ->
     assert extra <= len(kills), (
         f"{extra} duplicates after {len(kills)} kills:\n{describe_duplicates(times, kills)}"
     )
+
+
+async def test_a_stop_signal_during_start_up_retries_ends_the_process(tmp_path: Path) -> None:
+    """The Bot API cannot be reached: the bot keeps trying (it does not exit), and SIGTERM
+    still stops it cleanly with exit code 0."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = bot_env(tmp_path / "data" / "db.sqlite3", f"http://127.0.0.1:{port}/bot")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(2.5)  # start-up has failed and is being retried by now
+    assert proc.returncode is None, "the bot gave up instead of retrying"
+    proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(proc.wait(), timeout=15) == 0
