@@ -8,7 +8,6 @@ import asyncio
 import bisect
 import random
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import IO
 from conversations.case import Step
 from tests.botapi_server import BotAPIServer, Poll, running_server
 from tests.conftest import open_storage
-from tests.test_restarts import bot_env
+from tests.test_restarts import bot_env, spawn_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATS = list(range(6_000_001, 6_000_041))
@@ -75,16 +74,7 @@ async def start_bot(server: BotAPIServer, env: dict[str, str], log: Path, out: I
     """Start ``python -m bot run`` and wait until it has reached the Bot API (getMe)."""
     before = server.count("getMe")
     spawned_at = time.time()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=out,
-    )
+    proc = await spawn_bot(env, stderr=out)
     deadline = time.monotonic() + STARTUP
     while server.count("getMe") == before:
         if proc.returncode is not None or time.monotonic() > deadline:
@@ -222,16 +212,7 @@ async def test_a_stop_signal_during_start_up_retries_ends_the_process(tmp_path: 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = bot_env(tmp_path / "data" / "db.sqlite3", f"http://127.0.0.1:{port}/bot")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    proc = await spawn_bot(env)
     await asyncio.sleep(2.5)  # start-up has failed and is being retried by now
     assert proc.returncode is None, "the bot gave up instead of retrying"
     proc.send_signal(signal.SIGTERM)

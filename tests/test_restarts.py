@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from conversations.case import Case, Step
 from conversations.effects import Schedule
@@ -59,6 +60,20 @@ def bot_env(db: Path, url: str) -> dict[str, str]:
     return env
 
 
+async def spawn_bot(env: dict[str, str], stderr: Any = None) -> asyncio.subprocess.Process:
+    """``python -m bot run`` in this checkout, as the operator starts it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=stderr if stderr is not None else asyncio.subprocess.DEVNULL,
+    )
+
+
 async def test_sigkill_at_random_moments_loses_no_reminder(tmp_path: Path) -> None:
     """Five SIGKILLs while reminders fall due and are delivered; then every person has theirs."""
     db = tmp_path / "data" / "restarts.sqlite3"
@@ -68,16 +83,7 @@ async def test_sigkill_at_random_moments_loses_no_reminder(tmp_path: Path) -> No
     with running_server() as server:
         env = bot_env(db, server.url)
         for round_ in range(6):
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                env=env,
-                cwd=ROOT,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
+            proc = await spawn_bot(env)
             started = server.count("getMe")
             deadline = time.monotonic() + 30
             while server.count("getMe") == started and time.monotonic() < deadline:
