@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 #: Past this many remembered chats, buckets that have refilled are dropped.
 CHAT_MEMORY = 10_000
+#: The queue is read again at least this often while messages wait.
+READ_EVERY = timedelta(seconds=1)
 #: Rows flush() reads at a time.
 FLUSH_PAGE = 20
 #: How long the sender sleeps when nothing is queued (a commit wakes it at once).
@@ -128,10 +130,16 @@ class Outbox:
         self._chat_tokens: dict[int, tuple[float, datetime]] = {}
         self._paused_until: datetime | None = None
         self._busy: dict[tuple[int, str], asyncio.Task[bool]] = {}
+        #: the next message of each chat as last read, most urgent first; read again when
+        #: woken, when used up, when a chat with more queued got one out, or after READ_EVERY
+        self._next: list[OutboxItem] = []
+        self._fresh = False
+        self._read_at: datetime | None = None
         self._wake = asyncio.Event()
         self.delivered_count = 0
 
     def wake(self) -> None:
+        self._fresh = False  # something new was queued: read the queue again
         self._wake.set()
 
     # -- the background sender ---------------------------------------------------------------
@@ -184,12 +192,11 @@ class Outbox:
         now = self._clock()
         if self._paused_until is not None and now < self._paused_until:
             return (self._paused_until - now).total_seconds()
-        batch = self.limits.global_per_second * 2 + len(self._busy)
-        items = [
-            i
-            for i in await self._storage.ready(now, limit=batch)
-            if (i.chat_id, i.lane) not in self._busy
-        ]
+        if not (self._fresh and self._next and self._read_at and now - self._read_at < READ_EVERY):
+            batch = self.limits.global_per_second * 2 + len(self._busy)
+            self._next = await self._storage.ready(now, limit=batch)
+            self._fresh, self._read_at = True, now
+        items = [i for i in self._next if (i.chat_id, i.lane) not in self._busy]
         if not items:
             retry = await self._storage.next_retry(now)
             return max((retry - now).total_seconds(), 0.001) if retry else None
@@ -211,10 +218,16 @@ class Outbox:
 
     def _start(self, item: OutboxItem, now: datetime) -> None:
         key = (item.chat_id, item.lane)
+        self._next.remove(item)
         task = asyncio.create_task(self._attempt(item, now), name=f"deliver-{item.id}")
 
         def done(_: asyncio.Task[bool]) -> None:
             self._busy.pop(key, None)
+            # What was read about this chat while its call was under way is out of date (it
+            # may be this very row, read before its delivery was recorded).
+            self._next = [i for i in self._next if (i.chat_id, i.lane) != key]
+            if item.queued > 1:
+                self._fresh = False  # this chat's next message is not in what was read
 
         task.add_done_callback(done)
         self._busy[key] = task

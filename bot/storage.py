@@ -116,6 +116,7 @@ class OutboxItem:
     lane: str = "chat"  # "chat" (Telegram, rate-limited) or "mail" (SMTP)
     rank: int = 0  # the most urgent priority waiting in this chat's lane
     part: int = 0  # which Bot API call of the message (see bot.delivery)
+    queued: int = 1  # rows waiting in this chat's lane, this one included
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,8 @@ class Storage:
         """Undelivered messages, oldest first (for one chat, or for all)."""
         where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
         rows = await self._rows(
-            f"SELECT *, priority AS rank FROM outbox {where} ORDER BY id LIMIT {int(limit)}",
+            f"SELECT *, priority AS rank, 1 AS queued FROM outbox {where}"
+            f" ORDER BY id LIMIT {int(limit)}",
             params,
         )
         return [self._item(r) for r in rows]
@@ -476,8 +478,8 @@ class Storage:
         chat's check-in.
         """
         rows = await self._rows(
-            "SELECT o.*, firsts.urgency AS rank FROM outbox o"
-            " JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency FROM outbox"
+            "SELECT o.*, firsts.urgency AS rank, firsts.queued FROM outbox o"
+            " JOIN (SELECT MIN(id) AS id, MIN(priority) AS urgency, COUNT(*) AS queued FROM outbox"
             " GROUP BY chat_id, lane) firsts ON o.id = firsts.id"
             " WHERE o.not_before <= ? ORDER BY firsts.urgency, o.id LIMIT ?",
             (_epoch(now), limit),
@@ -525,6 +527,7 @@ class Storage:
             lane=r["lane"],
             rank=r["rank"],
             part=r["part"],
+            queued=r["queued"],
         )
 
     async def purge(self, closed_before: datetime, inactive_before: datetime) -> int:
