@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import stamina
 from pydantic import ValidationError
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.console import ConsoleTransport, run_console
 from bot.inbox import FloodGuard, Inbox, utc_now
-from bot.ingress import Ingress, retry_delay
+from bot.ingress import Ingress, retrying
 from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.logs import configure_logging
 from bot.mailer import Mailer, SmtpConfig
@@ -252,9 +251,7 @@ class TelegramBot:
     async def initialize(self) -> None:
         """Reach Telegram (getMe), retrying with backoff while it fails: a Bot API that is
         down at start-up delays the bot, it does not end it."""
-        async for attempt in stamina.retry_context(
-            on=retry_delay, attempts=None, timeout=None, wait_initial=1.0, wait_max=60.0
-        ):
+        async for attempt in retrying(wait_max=60.0):
             with attempt:
                 await self.app.initialize()
 

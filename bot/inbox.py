@@ -150,7 +150,8 @@ class Inbox:
         """The bot was written to in a group: it only works in private chats, and says so."""
         language = supported_language(client_language)
         async with self._locks[chat_id]:
-            if update_id is not None and await self._storage.seen_update(update_id):
+            _, seen = await self._storage.load_for_update(chat_id, update_id)
+            if seen:
                 return
             await self._storage.enqueue(chat_id, language, [Say(message="group_chat")], update_id)
         await self._after_commit(chat_id)

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import warnings
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import stamina
@@ -55,6 +55,18 @@ def retry_delay(error: Exception) -> float | bool:
     if retry:
         log.warning("Bot API call failed (%s); trying again with backoff", type(error).__name__)
     return retry
+
+
+def retrying(attempts: int | None = None, wait_max: float = 30.0) -> AsyncIterator[stamina.Attempt]:
+    """The one retry policy for Bot API calls: Telegram's own flood wait, else capped
+    exponential backoff with jitter; ``attempts=None`` retries for as long as it takes."""
+    return stamina.retry_context(
+        on=retry_delay,
+        attempts=attempts,
+        timeout=None if attempts is None else 60,
+        wait_initial=1.0,
+        wait_max=wait_max,
+    )
 
 
 class Ingress:
@@ -168,9 +180,7 @@ class Ingress:
         """Fetch and handle updates forever; Telegram's faults only pause it."""
         while True:
             try:
-                async for attempt in stamina.retry_context(
-                    on=retry_delay, attempts=None, timeout=None, wait_initial=1.0, wait_max=30.0
-                ):
+                async for attempt in retrying():
                     with attempt:
                         await self.poll_once(timeout)
             except Exception as error:  # noqa: BLE001 - polling must outlive any bad moment

@@ -79,8 +79,7 @@ class Renderer:
         self.templates_dir = templates_dir
         self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
         self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
-        #: button labels in every language, by (label key, argument): labels are fixed text
-        self._aliases: dict[tuple[str, str | None], frozenset[str]] = {}
+        #: rendered button labels by (label key, argument, selected, language): fixed text
         self._labels: dict[tuple[str, str | None, bool, str], str] = {}
 
     def _environment(self, language: str, *, html: bool) -> Environment:
@@ -165,11 +164,8 @@ class Renderer:
 
     def label_aliases(self, button: Button) -> frozenset[str]:
         """Every way a person might type this button's label, in any language."""
-        key = (button.label, button.arg)
-        if key not in self._aliases:
-            plain = Button(label=button.label, arg=button.arg)
-            self._aliases[key] = frozenset(self.label(plain, lang) for lang in LANGUAGES)
-        return self._aliases[key]
+        plain = button if not button.selected else Button(label=button.label, arg=button.arg)
+        return frozenset(self.label(plain, lang) for lang in LANGUAGES)
 
     # -- letters ---------------------------------------------------------------------------
 

@@ -128,6 +128,15 @@ class DueReminder:
     attempts: int = 0
 
 
+def _applied(update_id: int | None) -> list[Statement]:
+    """Remembering the Telegram update a transaction applies (none: nothing to remember)."""
+    return [] if update_id is None else [("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))]
+
+
+def _erasing(chat_id: int, tables: tuple[str, ...]) -> list[Statement]:
+    return [(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)) for table in tables]
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -297,13 +306,11 @@ class Storage:
         now = case.updated_at.astimezone(UTC).isoformat()  # the brain's clock, for retention
         chat = case.chat_id
         erase = any(isinstance(e, Forget) for e in effects)
-        batch: list[Statement] = []
-        if update_id is not None:
-            batch.append(("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,)))
+        batch = _applied(update_id)
         if consumed_reminder is not None:
             batch.append(("DELETE FROM reminders WHERE id = ?", (consumed_reminder,)))
         if erase:
-            batch += [(f"DELETE FROM {table} WHERE chat_id = ?", (chat,)) for table in CHAT_TABLES]
+            batch += _erasing(chat, CHAT_TABLES)
         else:
             sealed = self._sealer.seal(case.model_dump_json())
             batch.append(
@@ -343,11 +350,8 @@ class Storage:
     ) -> None:
         """Queue messages for a chat without a case of its own (a group chat, an error notice
         after a failed step): they go through the same outbox, limits and retries."""
-        batch: list[Statement] = []
-        if update_id is not None:
-            batch.append(("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,)))
         now, rows = datetime.now(UTC).isoformat(), plan(effects)
-        ids = await self._run([*batch, *self._queue(chat_id, language, rows, now)])
+        ids = await self._run([*_applied(update_id), *self._queue(chat_id, language, rows, now)])
         self._remember(chat_id, rows, ids)
 
     def _remember(self, chat: int, rows: list[Delivery], ids: list[int]) -> None:
@@ -376,16 +380,7 @@ class Storage:
                 sealed[id(row.effect)] = self._sealer.seal(_EFFECT.dump_json(row.effect).decode())
         return [sealed[id(row.effect)] for row in rows]
 
-    async def _erase(self, chat_id: int) -> None:
-        for table in CHAT_TABLES:
-            await self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
-
     # -- Telegram updates already applied -----------------------------------------------------
-
-    async def seen_update(self, update_id: int) -> bool:
-        """Whether this update's step is already saved (it came again after a crash)."""
-        found = await self._value("SELECT 1 FROM updates WHERE update_id = ?", (update_id,))
-        return found is not None
 
     async def forget_updates_before(self, offset: int) -> int:
         """Telegram confirmed every update below ``offset``: it will not send them again."""
@@ -505,9 +500,7 @@ class Storage:
 
     async def drop_chat(self, chat_id: int) -> None:
         """A chat that blocked the bot gets nothing more: no messages, no reminders."""
-        async with self._transaction() as db:
-            for table in ("outbox", "reminders", "slots"):
-                await db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+        await self._run(_erasing(chat_id, ("outbox", "reminders", "slots")))
         self._forget_opened(chat_id)
 
     def _forget_opened(self, chat_id: int) -> None:
@@ -547,7 +540,8 @@ class Storage:
             ) as cursor:
                 chats = [row[0] async for row in cursor]
             for chat in chats:
-                await self._erase(chat)
+                for sql, params in _erasing(chat, CHAT_TABLES):
+                    await db.execute(sql, params)
                 self._forget_opened(chat)
         if chats:
             await self._checkpoint()

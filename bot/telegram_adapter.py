@@ -9,11 +9,10 @@ logged when they fail, never in front of a person's input, never fatal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-import stamina
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -38,7 +37,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.inbox import Inbox
-from bot.ingress import Ingress, retry_delay
+from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
 from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
@@ -247,16 +246,15 @@ async def set_command_menus(
         ]
         languages: tuple[str | None, ...] = (lang, None) if lang == "en" else (lang,)
         for code in languages:
-            await best_effort(
-                "setMyCommands", _retried(app.bot.set_my_commands, commands, scope, code)
-            )
+            await best_effort("setMyCommands", _set_menu(app, commands, scope, code))
 
 
-async def _retried(
-    call: Callable[..., Awaitable[object]], commands: list[BotCommand], scope: Any, code: Any
+async def _set_menu(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    commands: list[BotCommand],
+    scope: BotCommandScopeAllPrivateChats,
+    code: str | None,
 ) -> None:
-    async for attempt in stamina.retry_context(
-        on=retry_delay, attempts=MENU_ATTEMPTS, timeout=60, wait_initial=1.0, wait_max=10.0
-    ):
+    async for attempt in retrying(MENU_ATTEMPTS, wait_max=10.0):
         with attempt:
-            await call(commands, scope=scope, language_code=code)
+            await app.bot.set_my_commands(commands, scope=scope, language_code=code)
