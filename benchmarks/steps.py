@@ -445,7 +445,7 @@ PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("    storage: read queued rows (open + validate)", "bot/storage.py", ("pending",)),
     ("    renderer.message (Jinja)", "bot/renderer.py", ("message",)),
     ("    renderer.letter (Jinja)", "bot/renderer.py", ("letter",)),
-    ("    PTB send_message / send_document", "telegram/_bot.py", ("send_message", "send_document")),
+    ("    Bot API calls (bot.botapi, raw)", "bot/botapi.py", ("call",)),
     ("    storage: delete the delivered rows", "bot/storage.py", ("delivered",)),
     ("Sealer.seal (Fernet)", "bot/keys.py", ("seal",)),
     ("Sealer.open (Fernet)", "bot/keys.py", ("open",)),

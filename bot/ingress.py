@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot import botapi
 from bot.logs import log_failure
 from bot.storage import Storage
 
@@ -153,20 +153,19 @@ class Ingress:
         """One getUpdates round trip (confirming the previous batch), then handle what came.
         Returns how many updates came."""
         asked = self.offset
-        with warnings.catch_warnings():
-            # The raw call on purpose: ``Bot.get_updates`` parses the whole batch at once, so
-            # one update it cannot read would make every update unreadable, forever.
-            warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'")
-            batch = await self._app.bot.do_api_request(
-                "getUpdates",
-                api_kwargs={
-                    "offset": asked,
-                    "timeout": timeout,
-                    "limit": 100,
-                    "allowed_updates": list(ALLOWED_UPDATES),
-                },
-                read_timeout=timeout + 10,
-            )
+        # Raw (bot.botapi): each update is parsed on its own, so one unreadable update cannot
+        # make its whole batch unreadable.
+        batch = await botapi.call(
+            self._app.bot,
+            "getUpdates",
+            {
+                "offset": asked,
+                "timeout": timeout,
+                "limit": 100,
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
+            read_timeout=timeout + 10,
+        )
         if asked is not None:  # Telegram now holds nothing below it: its ids may go
             await self._storage.forget_updates_before(asked)
         if not isinstance(batch, list):

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from pydantic import TypeAdapter
@@ -103,6 +103,7 @@ Statement = tuple[str, tuple[Any, ...]]
 CHAT_TABLES = ("cases", "outbox", "reminders", "slots")
 
 _EFFECT = TypeAdapter(Effect)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,92 @@ def _erasing(chat_id: int, tables: tuple[str, ...]) -> list[Statement]:
     return [(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)) for table in tables]
 
 
+@dataclass(frozen=True)
+class _Work:
+    """Something asked of the database thread, and where its outcome goes."""
+
+    run: Callable[[sqlite3.Connection], Any]
+    alone: bool
+    future: asyncio.Future[Any]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def _trip(db: sqlite3.Connection, group: list[_Work]) -> list[object]:
+    """On the database thread: run a group of work, each in its own savepoint, in as few
+    transactions as its ``alone`` pieces allow. Returns each one's result, or ``_Failed``."""
+    outcomes: list[object] = [None] * len(group)
+    shared: list[int] = []  # the pieces in the open transaction
+
+    def commit() -> None:
+        if not shared:
+            return
+        try:
+            db.execute("COMMIT")
+        except Exception as error:  # noqa: BLE001 - every piece of it failed, and says so
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            for index in shared:
+                outcomes[index] = _Failed(error)
+        shared.clear()
+
+    for index, work in enumerate(group):
+        if work.alone:
+            commit()
+            outcomes[index] = _attempt(work, db)
+            continue
+        if not shared:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except Exception as error:  # noqa: BLE001 - the database is not writable now
+                outcomes[index] = _Failed(error)
+                continue
+        db.execute("SAVEPOINT work")
+        outcome = _attempt(work, db)
+        if isinstance(outcome, _Failed):
+            db.execute("ROLLBACK TO work")  # undoes this piece only; the others stand
+        db.execute("RELEASE work")
+        outcomes[index] = outcome
+        shared.append(index)
+    commit()
+    return outcomes
+
+
+def _attempt(work: _Work, db: sqlite3.Connection) -> object:
+    try:
+        return work.run(db)
+    except Exception as error:  # noqa: BLE001 - handed to whoever asked for the work
+        return _Failed(error)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One transaction of its own (for ``alone`` work)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _rewrite_sealed(db: sqlite3.Connection, transform: Callable[[str], str]) -> int:
+    """Apply ``transform`` to every sealed column (inside the caller's transaction)."""
+    count = 0
+    for table, column, key in (("cases", "data", "chat_id"), ("outbox", "effect", "id")):
+        rows = db.execute(f"SELECT {key}, {column} FROM {table}").fetchall()
+        db.executemany(
+            f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+            [(transform(r[1]), r[0]) for r in rows],
+        )
+        count += len(rows)
+    return count
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -146,12 +233,14 @@ def _moment(epoch: float) -> datetime:
 
 
 class Storage:
-    """Cases, reminders, the outbox and the applied update ids, behind one lock."""
+    """Cases, reminders, the outbox and the applied update ids, written by one writer."""
 
     def __init__(self, db: aiosqlite.Connection, sealer: Sealer) -> None:
         self._db = db
         self._sealer = sealer
-        self._lock = asyncio.Lock()
+        #: work waiting for the database thread, in the order it was asked for
+        self._waiting: list[_Work] = []
+        self._writer: asyncio.Task[None] | None = None
         #: effects queued by this process, by outbox row id, with their chat (see _remember)
         self._opened: dict[int, tuple[int, Effect]] = {}
 
@@ -171,99 +260,102 @@ class Storage:
         return storage
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._db.close()
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)  # what was asked for is written first
+        await self._db.close()
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic unit of work; nobody else uses the connection until it has ended."""
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+    # -- the one writer ------------------------------------------------------------------------
+
+    async def _do(self, work: Callable[[sqlite3.Connection], T], alone: bool = False) -> T:
+        """Run ``work`` on the database thread, atomically, and return what it returns.
+
+        Group commit: whatever is asked for while the thread is busy goes there together, in
+        one trip and one transaction, each piece of work in a savepoint of its own (one that
+        fails is rolled back alone, and raises here). Nothing returns before its transaction
+        is committed. With fifty people writing at once, that is a few trips instead of two
+        hundred hand-offs between threads, each of which cost more than the statements.
+        ``alone`` work runs outside the shared transaction (it opens its own, or must run
+        outside any: a WAL checkpoint), after what was asked for before it is committed.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Work(work, alone, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="storage-writer")
+        result: T = await future
+        return result
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            group = [w for w in self._waiting if not w.future.done()]  # skip the cancelled
+            self._waiting = []
             try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
+                # aiosqlite runs every call on its connection's own thread, one hand-off per
+                # call; ``Connection._execute`` is its own way of queuing a function there
+                # (private, so aiosqlite is pinned below the next minor release).
+                outcomes = await self._db._execute(_trip, self._db._conn, group)  # type: ignore[no-untyped-call]
+            except Exception as error:  # noqa: BLE001 - the thread failed: nothing was written
+                outcomes = [_Failed(error)] * len(group)
+            except BaseException:  # cancelled (shutting down): so is what waited for it
+                for work in group:
+                    work.future.cancel()
                 raise
-            await self._db.execute("COMMIT")
-
-    async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One statement on its own (atomic by itself). Returns the rows it changed."""
-        async with self._lock:
-            cursor = await self._db.execute(sql, tuple(params))
-            return cursor.rowcount
+            for work, outcome in zip(group, outcomes, strict=True):
+                if work.future.done():
+                    continue
+                if isinstance(outcome, _Failed):
+                    work.future.set_exception(outcome.error)
+                else:
+                    work.future.set_result(outcome)
 
     async def _run(self, statements: list[Statement]) -> list[int]:
-        """Run ``statements`` as one transaction, in one trip to the database thread.
+        """Run ``statements`` as one atomic unit; returns each one's last inserted row id."""
 
-        aiosqlite runs every call on its connection's own thread, one hand-off per call; a
-        step's commit is a handful of statements, and the hand-offs cost more than the
-        statements. ``Connection._execute`` is aiosqlite's own way of queuing a function on
-        that thread (private, so aiosqlite is pinned below the next minor release).
-        Returns each statement's last inserted row id.
-        """
+        def run(db: sqlite3.Connection) -> list[int]:
+            return [db.execute(sql, params).lastrowid or 0 for sql, params in statements]
 
-        def transaction(db: sqlite3.Connection) -> list[int]:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [db.execute(sql, params).lastrowid or 0 for sql, params in statements]
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return ids
+        return await self._do(run)
 
-        async with self._lock:
-            ids: list[int] = await self._db._execute(transaction, self._db._conn)  # type: ignore[no-untyped-call]
-            return ids
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement on its own. Returns the rows it changed."""
+        return await self._do(lambda db: db.execute(sql, tuple(params)).rowcount)
 
-    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        # One trip to the database thread (execute + fetch + close), not three.
-        async with self._lock:
-            return list(await self._db.execute_fetchall(sql, tuple(params)))
+    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return await self._do(lambda db: db.execute(sql, tuple(params)).fetchall())
 
     async def _value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         rows = await self._rows(sql, params)
         return rows[0][0] if rows else None
 
     async def _migrate(self) -> None:
-        version = int(await self._value("PRAGMA user_version") or 0)
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self._transaction() as db:
-                for statement in filter(str.strip, script.split(";")):
-                    await db.execute(statement)
-                if number == SEALED_FROM:
-                    await self._seal_plaintext()
-                await db.execute(f"PRAGMA user_version = {number}")
+        def migrate(db: sqlite3.Connection) -> None:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                with _transaction(db):
+                    for statement in filter(str.strip, script.split(";")):
+                        db.execute(statement)
+                    if number == SEALED_FROM:
+                        _rewrite_sealed(db, self._sealer.seal)  # rows from before encryption
+                    db.execute(f"PRAGMA user_version = {number}")
 
-    async def _seal_plaintext(self) -> None:
-        """Encrypt rows stored before encryption at rest existed."""
-        await self._rewrite_sealed(self._sealer.seal)
+        await self._do(migrate, alone=True)
 
     async def reseal(self) -> int:
         """Re-encrypt every sealed row with the sealer's newest key (key rotation)."""
-        async with self._transaction():
-            count = await self._rewrite_sealed(self._sealer.reseal)
-        await self._checkpoint()  # rows under the old key must not linger in the WAL
-        return count
 
-    async def _rewrite_sealed(self, transform: Callable[[str], str]) -> int:
-        """Apply ``transform`` to every sealed column (inside the caller's transaction)."""
-        count = 0
-        for table, column, key in (("cases", "data", "chat_id"), ("outbox", "effect", "id")):
-            async with self._db.execute(f"SELECT {key}, {column} FROM {table}") as cursor:
-                rows = list(await cursor.fetchall())
-            await self._db.executemany(
-                f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
-                [(transform(r[1]), r[0]) for r in rows],
-            )
-            count += len(rows)
+        def reseal(db: sqlite3.Connection) -> int:
+            with _transaction(db):
+                return _rewrite_sealed(db, self._sealer.reseal)
+
+        count = await self._do(reseal, alone=True)
+        await self._checkpoint()  # rows under the old key must not linger in the WAL
         return count
 
     async def _checkpoint(self) -> None:
         """Copy the WAL into the database file and empty it: old page images (which may hold
         erased or re-keyed rows) leave the disk."""
-        async with self._lock:
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._do(
+            lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall(), alone=True
+        )
 
     async def schema_version(self) -> int:
         return int(await self._value("PRAGMA user_version") or 0)
@@ -395,16 +487,13 @@ class Storage:
 
     async def claim_due(self, now: datetime, limit: int = 100) -> list[DueReminder]:
         """Mark up to ``limit`` due reminders as taken and return them, earliest first."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE reminders SET claimed_at = ? WHERE id IN ("
-                " SELECT id FROM reminders WHERE claimed_at IS NULL AND due_at <= ?"
-                " ORDER BY due_at LIMIT ?)"
-                " RETURNING id, chat_id, key, COALESCE(first_due_at, due_at) AS due, attempts",
-                (_epoch(now), _epoch(now), limit),
-            )
-            rows = list(await cursor.fetchall())
-            await cursor.close()
+        rows = await self._rows(
+            "UPDATE reminders SET claimed_at = ? WHERE id IN ("
+            " SELECT id FROM reminders WHERE claimed_at IS NULL AND due_at <= ?"
+            " ORDER BY due_at LIMIT ?)"
+            " RETURNING id, chat_id, key, COALESCE(first_due_at, due_at) AS due, attempts",
+            (_epoch(now), _epoch(now), limit),
+        )
         return sorted(
             (
                 DueReminder(r["id"], r["chat_id"], r["key"], _moment(r["due"]), r["attempts"])
@@ -508,7 +597,7 @@ class Storage:
         for row_id in [i for i, (chat, _) in self._opened.items() if chat == chat_id]:
             del self._opened[row_id]
 
-    def _item(self, r: aiosqlite.Row) -> OutboxItem:
+    def _item(self, r: sqlite3.Row) -> OutboxItem:
         opened = self._opened.get(r["id"])
         return OutboxItem(
             id=r["id"],
@@ -528,21 +617,28 @@ class Storage:
         ``inactive_before`` (with their reminders, messages and remembered message ids)."""
         closed = tuple(s.value for s in CLOSED_STEPS)
         marks = ",".join("?" * len(closed))
-        async with self._transaction() as db:
-            async with db.execute(
-                f"SELECT chat_id FROM cases WHERE (step IN ({marks}) AND updated_at < ?)"
-                " OR updated_at < ?",
-                (
-                    *closed,
-                    closed_before.astimezone(UTC).isoformat(),
-                    inactive_before.astimezone(UTC).isoformat(),
-                ),
-            ) as cursor:
-                chats = [row[0] async for row in cursor]
+
+        def purge(db: sqlite3.Connection) -> list[int]:
+            chats = [
+                row[0]
+                for row in db.execute(
+                    f"SELECT chat_id FROM cases WHERE (step IN ({marks}) AND updated_at < ?)"
+                    " OR updated_at < ?",
+                    (
+                        *closed,
+                        closed_before.astimezone(UTC).isoformat(),
+                        inactive_before.astimezone(UTC).isoformat(),
+                    ),
+                )
+            ]
             for chat in chats:
                 for sql, params in _erasing(chat, CHAT_TABLES):
-                    await db.execute(sql, params)
-                self._forget_opened(chat)
+                    db.execute(sql, params)
+            return chats
+
+        chats = await self._do(purge)
+        for chat in chats:
+            self._forget_opened(chat)
         if chats:
             await self._checkpoint()
         return len(chats)

@@ -16,9 +16,6 @@ from typing import Any, Protocol
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
-    CopyTextButton,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
     Update,
@@ -36,6 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import botapi
 from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
@@ -65,24 +63,28 @@ COMMANDS = (
 
 
 class TelegramTransport:
-    """The outbox's way out to Telegram: Bot API errors become the outbox's outcomes."""
+    """The outbox's way out to Telegram: Bot API errors become the outbox's outcomes. Calls
+    are raw (``bot.botapi``): the messages are rendered already, and only ids come back."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self._bot = application.bot
 
     async def send_message(self, chat_id: int, message: Message) -> int:
-        with _outcomes():
-            sent = await self._bot.send_message(
-                chat_id, message.html, reply_markup=_keyboard(message.buttons)
-            )
-        return int(sent.message_id)
+        sent = await self._call(
+            "sendMessage", chat_id=chat_id, text=message.html, **_markup(message), **MESSAGE_OPTIONS
+        )
+        return int(sent["message_id"])
 
     async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
         try:
-            with _outcomes():
-                await self._bot.edit_message_text(
-                    message.html, chat_id, message_id, reply_markup=_keyboard(message.buttons)
-                )
+            await self._call(
+                "editMessageText",
+                chat_id=chat_id,
+                message_id=message_id,
+                text=message.html,
+                **_markup(message),
+                **MESSAGE_OPTIONS,
+            )
         except BadRequest as error:
             text = str(error).lower()
             if "not modified" in text:
@@ -92,8 +94,21 @@ class TelegramTransport:
             raise
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
+        await self._call(
+            "sendDocument", chat_id=chat_id, document=InputFile(content, filename=filename)
+        )
+
+    async def _call(self, method: str, **parameters: object) -> Any:
         with _outcomes():
-            await self._bot.send_document(chat_id, InputFile(content, filename=filename))
+            return await botapi.call(self._bot, method, parameters)
+
+
+#: How every chat message is sent: HTML parse mode (templates escape what people typed), and no
+#: link previews (a preview of Meta's form would push the text off the screen).
+MESSAGE_OPTIONS: dict[str, object] = {
+    "parse_mode": ParseMode.HTML.value,
+    "link_preview_options": {"is_disabled": True},
+}
 
 
 @contextmanager
@@ -108,18 +123,20 @@ def _outcomes() -> Iterator[None]:
         raise RetryLater(seconds) from error
 
 
-def _keyboard(rows: tuple[tuple[RenderedButton, ...], ...]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
+def _markup(message: Message) -> dict[str, object]:
+    """The message's buttons as the Bot API's ``reply_markup`` (none: no parameter at all)."""
+    if not message.buttons:
+        return {}
+    rows = [[_button(b) for b in row] for row in message.buttons]
+    return {"reply_markup": {"inline_keyboard": rows}}
 
 
-def _button(b: RenderedButton) -> InlineKeyboardButton:
+def _button(b: RenderedButton) -> dict[str, object]:
     if b.url:
-        return InlineKeyboardButton(b.text, url=b.url)
+        return {"text": b.text, "url": b.url}
     if b.copy_text:
-        return InlineKeyboardButton(b.text, copy_text=CopyTextButton(b.copy_text))
-    return InlineKeyboardButton(b.text, callback_data=b.data)
+        return {"text": b.text, "copy_text": {"text": b.copy_text}}
+    return {"text": b.text, "callback_data": b.data}
 
 
 def event_from(update: Update) -> Event | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -121,3 +122,88 @@ async def test_forget_erases_reminders_and_slots_too(storage: Storage) -> None:
     await storage.commit(case, [Forget(chat_id=11)])
     assert await storage.reminders(11) == {}
     assert await storage.slot(11, "countdown") is None
+
+
+# -- one writer: what many ask for at once is written together ------------------------------
+
+
+def _count_trips(storage: Storage) -> list[int]:
+    """Counts the hand-offs to the database thread (aiosqlite's queue)."""
+    trips = [0]
+    connection = storage._db  # the test looks at the thread's traffic, not at rows
+    queue = connection._execute
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips[0] += 1
+        return await queue(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    connection._execute = counted  # type: ignore[method-assign]
+    return trips
+
+
+async def test_commits_asked_for_at_once_share_a_few_trips_to_the_database(
+    storage: Storage,
+) -> None:
+    """Fifty people's steps committed at the same moment: every case and message is saved, in
+    a handful of hand-offs to the database thread rather than one (or more) each."""
+    trips = _count_trips(storage)
+    cases = [Case.new(chat, START).model_copy(update={"language": "en"}) for chat in range(50)]
+    await asyncio.gather(
+        *(storage.commit(c, [Say(message="hi")], update_id=1000 + c.chat_id) for c in cases)
+    )
+    assert trips[0] <= 3, trips
+    assert [await storage.load(c.chat_id) for c in cases] == cases
+    assert await storage.count("outbox") == 50
+    assert await storage.count("updates") == 50
+
+
+async def test_one_failing_commit_in_a_group_is_undone_alone(db_path: Path) -> None:
+    """The database refuses one person's write (a trigger standing in for a full disk or a
+    bug): that commit raises and leaves nothing behind -- not its case, not its messages, not
+    its update id -- while everyone committed in the same trip is saved."""
+    storage = await open_storage(db_path)
+    try:
+        with sqlite3.connect(db_path) as raw:
+            raw.execute(
+                "CREATE TRIGGER refuse AFTER INSERT ON cases WHEN NEW.chat_id = 13"
+                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        cases = [Case.new(chat, START).model_copy(update={"language": "en"}) for chat in range(20)]
+        outcomes = await asyncio.gather(
+            *(storage.commit(c, [Say(message="hi")], update_id=500 + c.chat_id) for c in cases),
+            return_exceptions=True,
+        )
+        failed = [c.chat_id for c, o in zip(cases, outcomes, strict=True) if o is not None]
+        assert failed == [13]
+        assert isinstance(outcomes[13], sqlite3.IntegrityError)
+        assert await storage.load(13) is None and await storage.pending(13) == []
+        case, applied = await storage.load_for_update(13, 513)
+        assert case is None and not applied  # so the update is tried again, not dropped
+        for c in cases:
+            if c.chat_id != 13:
+                assert await storage.load(c.chat_id) == c
+                assert len(await storage.pending(c.chat_id)) == 1
+    finally:
+        await storage.close()
+
+
+async def test_an_erasure_among_other_commits_is_checkpointed_after_they_are_saved(
+    db_path: Path,
+) -> None:
+    """/delete committed in the same trip as other people's steps: the erased rows are gone
+    from the WAL too (the checkpoint runs outside the shared transaction), the others stay."""
+    storage = await open_storage(db_path)
+    try:
+        gone = Case.new(1, START).model_copy(update={"email": "gone@example.org"})
+        await storage.commit(gone, [Say(message="queued")])
+        others = [Case.new(chat, START).model_copy(update={"language": "en"}) for chat in (2, 3)]
+        await asyncio.gather(
+            storage.commit(Case.new(1, START), [Forget(chat_id=1), Say(message="deleted")]),
+            *(storage.commit(c, [Say(message="hi")]) for c in others),
+        )
+        assert await storage.load(1) is None
+        assert [await storage.load(c.chat_id) for c in others] == others
+        wal = db_path.with_name(db_path.name + "-wal")
+        assert wal.stat().st_size == 0  # checkpointed and truncated after the shared commit
+    finally:
+        await storage.close()
