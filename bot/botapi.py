@@ -16,6 +16,7 @@ of Telegram's answers to ``RetryAfter``, ``Forbidden``, ``BadRequest`` … stay 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from telegram import Bot
@@ -28,11 +29,11 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 
 
 async def call(
-    bot: Bot, method: str, parameters: dict[str, object], *, read_timeout: float | None = None
+    bot: Bot, method: str, parameters: Mapping[str, object], *, read_timeout: float | None = None
 ) -> Any:
     """``method`` with JSON-ready ``parameters``; returns Telegram's ``result`` as plain JSON."""
     return await bot.do_api_request(
         method,
-        api_kwargs=parameters,
+        api_kwargs=dict(parameters),
         read_timeout=BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout,
     )

@@ -23,7 +23,7 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from conversations import letter as letter_facts
 from conversations.case import Case
@@ -79,6 +79,7 @@ class Renderer:
         self.templates_dir = templates_dir
         self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
         self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
+        self._templates: dict[tuple[str, str], Template] = {}
         #: rendered button labels by (label key, argument, selected, language): fixed text
         self._labels: dict[tuple[str, str | None, bool, str], str] = {}
 
@@ -124,9 +125,15 @@ class Renderer:
     # -- chat ------------------------------------------------------------------------------
 
     def message(self, say: Say, language: str) -> Message:
-        env = self._chat[language]
-        html = env.get_template(f"chat/{say.message}.html.j2").render(**say.context).strip()
+        html = self._template(language, say.message).render(**say.context).strip()
         return Message(html=html, buttons=self.buttons(say.buttons, language))
+
+    def _template(self, language: str, message: str) -> Template:
+        """A chat message's compiled template (looked up once, then by a plain dict)."""
+        key = (language, message)
+        if key not in self._templates:
+            self._templates[key] = self._chat[language].get_template(f"chat/{message}.html.j2")
+        return self._templates[key]
 
     def buttons(
         self, rows: tuple[tuple[Button, ...], ...], language: str

@@ -215,7 +215,11 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
                 await shell.inbox.handle(chat.id, event, update.update_id)
         finally:
             if update.callback_query is not None:  # else the button keeps spinning
-                await best_effort("answerCallbackQuery", update.callback_query.answer())
+                answer = {"callback_query_id": update.callback_query.id}
+                await best_effort(
+                    "answerCallbackQuery",
+                    botapi.call(context.bot, "answerCallbackQuery", answer),
+                )
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A handler failed: log where (never what), and let the ingress try it again."""
