@@ -195,6 +195,7 @@ def on_code_reminder(case: Case, key: str, ctx: Context) -> Result:
         say = Say(
             message="code_reminder",
             context={"minutes": left},
+            buttons=questions.code_buttons(case),
             urgency="countdown",
             valid_until=now + timedelta(seconds=k.schedule.countdown_valid_seconds),
             refresh=key,

@@ -259,17 +259,7 @@ def _code_context(case: Case, k: Knowledge) -> dict[str, object]:
 def countdown(case: Case, k: Knowledge, now: datetime | None, *, edit: bool) -> Say:
     """The one countdown message: sent when the code arrives, then edited as time runs."""
     left = timekeeping.minutes_left(case, now) if now is not None else None
-    s = case.step if case.step in (Step.CODE, Step.CODE_EXPIRED) else Step.CODE
     expired = case.step is Step.CODE_EXPIRED or left == 0
-    buttons: tuple[tuple[Button, ...], ...] = (
-        ()
-        if expired
-        else (
-            (_press(s, "entered", "code.entered"),),
-            (_press(s, "missing", "code.missing"), _press(s, "new_code", "code.new")),
-            (_press(s, "calendar", "calendar"),),
-        )
-    )
     return Say(
         message="countdown",
         context={
@@ -278,7 +268,7 @@ def countdown(case: Case, k: Knowledge, now: datetime | None, *, edit: bool) -> 
             "expired": expired,
             "timezone": case.timezone or timekeeping.UTC_ZONE,
         },
-        buttons=buttons,
+        buttons=() if expired else code_buttons(case),
         urgency="countdown" if edit else "reply",
         slot="countdown",
         edit=edit,
@@ -287,6 +277,16 @@ def countdown(case: Case, k: Knowledge, now: datetime | None, *, edit: bool) -> 
         if now is not None and not expired
         else None,
         refresh=timekeeping.TICK,
+    )
+
+
+def code_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
+    """While a code may be entered: entered, none came, a new one needed (and the calendar)."""
+    s = case.step if case.step in (Step.CODE, Step.CODE_EXPIRED) else Step.CODE
+    return (
+        (_press(s, "entered", "code.entered"),),
+        (_press(s, "missing", "code.missing"), _press(s, "new_code", "code.new")),
+        (_press(s, "calendar", "calendar"),),
     )
 
 

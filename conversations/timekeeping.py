@@ -83,9 +83,12 @@ def code_validity(case: Case, k: Knowledge) -> timedelta | None:
     return timedelta(minutes=minutes) if minutes else None
 
 
-def minutes_left(case: Case, now: datetime) -> int:
-    """Whole minutes until the code expires, rounded up (0 once it has)."""
-    if case.code_expires_at is None or now >= case.code_expires_at:
+def minutes_left(case: Case, now: datetime) -> int | None:
+    """Whole minutes until the code expires, rounded up (0 once it has; None where nobody
+    knows how long Meta's code stays valid: such a code never "expires" here)."""
+    if case.code_expires_at is None:
+        return None
+    if now >= case.code_expires_at:
         return 0
     return math.ceil((case.code_expires_at - now).total_seconds() / 60)
 
@@ -117,7 +120,7 @@ def code_reminder_is_current(key: str, case: Case, k: Knowledge, now: datetime) 
     """A "N minutes left" reminder still fits the present: the code is valid, and no smaller
     reminder has become due meanwhile (after downtime only the most recent one is sent)."""
     left = minutes_left(case, now)
-    if left <= 0:
+    if left is None or left <= 0:
         return False
     threshold = int(key.split(":", 1)[1])
     smaller = [m for m in k.schedule.code_reminders_minutes if m < threshold]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from conversations.case import CheckIns, Step
 from conversations.effects import Say, SendCalendar, SendLetter
 from conversations.events import Media
@@ -39,6 +41,38 @@ def test_code_countdown_edits_one_message_and_reminds_at_30_10_5(knowledge: Know
     assert walk.case.step is Step.CODE_EXPIRED
     assert said(fired)[-1] == "code_expired"
     assert not walk.reminders, "nothing left scheduled after expiry"
+
+
+@pytest.mark.parametrize("country", ["US", "CA", "JP", "KR", "AU", "IN", "BR"])
+def test_a_code_of_unknown_validity_is_never_called_expired(
+    knowledge: Knowledge, country: str
+) -> None:
+    """Where nobody knows how long Meta's code lasts, "I have the code" gets "enter it now,
+    I don't know how long it stays valid" with the three ways on -- never "expired" -- and
+    nothing is scheduled to expire it."""
+    walk = submitted(knowledge, country)
+    if knowledge.jurisdiction_for(country).code.validity_minutes is not None:
+        pytest.skip(f"{country}: the knowledge data gives a validity")
+    effects = walk.press("submitted:have_code")
+    (countdown,) = [e for e in effects if isinstance(e, Say) and e.message == "countdown"]
+    assert countdown.context["expired"] is False and countdown.context["minutes_left"] is None
+    values = [b.data for row in countdown.buttons for b in row]
+    assert values == ["code:entered", "code:missing", "code:new_code", "code:calendar"]
+    assert walk.case.step is Step.CODE and walk.case.code_expires_at is None
+    assert not walk.reminders
+    assert "code_expired" not in said(walk.advance(timedelta(hours=3)))
+    walk.press("code:entered")
+    assert walk.case.step is Step.WAITING
+
+
+def test_code_reminders_carry_the_countdown_buttons(knowledge: Knowledge) -> None:
+    """ "Only 10 minutes left" can be answered right there: entered, none came, a new one."""
+    walk = submitted(knowledge)
+    walk.press("submitted:have_code")
+    fired = walk.advance(timedelta(minutes=31))
+    (reminder,) = [e for e in fired if isinstance(e, Say) and e.message == "code_reminder"]
+    values = [b.data for row in reminder.buttons for b in row]
+    assert values == ["code:entered", "code:missing", "code:new_code", "code:calendar"]
 
 
 def test_reminders_that_became_pointless_during_downtime_are_not_sent(knowledge: Knowledge) -> None:
