@@ -189,7 +189,12 @@ class Inbox:
         typed = _fold(event.text)
         if not typed:
             return event
-        shown = questions.ask(case, self._knowledge)
+        # The open question: "Erase everything?" while it is asked, else the step's own.
+        shown = (
+            [questions.delete_confirm()]
+            if case.erase_asked
+            else questions.ask(case, self._knowledge)
+        )
         for say in shown:
             for row in say.buttons:
                 for button in row:

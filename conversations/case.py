@@ -84,6 +84,8 @@ class Case(BaseModel):
     email: str | None = None
     reasons: tuple[Reason, ...] = ()
     own_words: str | None = None
+    #: a one-word text typed at the own-words question, until the person confirms it
+    own_words_pending: str | None = None
     #: True once the person has answered the reason questions at least once
     reasons_done: bool = False
     created_at: AwareDatetime

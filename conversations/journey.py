@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
-from conversations import countries
+from conversations import answers, countries
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.effects import Button, Effect, Say, SendEmail, SendLetter
 from conversations.handling import Context, Handler, Move, Rejected, Result, Stay, Updates
@@ -79,9 +79,13 @@ def on_reasons_text(case: Case, text: str, ctx: Context) -> Result:
 
 def on_own_words_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "skip":
-        return Move(Trigger.WORDS_SKIPPED, {"own_words": None})
+        return Move(Trigger.WORDS_SKIPPED, {"own_words": None, "own_words_pending": None})
     if value == "keep" and case.own_words:
-        return Move(Trigger.WORDS_SKIPPED)
+        return Move(Trigger.WORDS_SKIPPED, {"own_words_pending": None})
+    if value == "use" and case.own_words_pending:
+        return Move(
+            Trigger.WORDS_GIVEN, {"own_words": case.own_words_pending, "own_words_pending": None}
+        )
     raise Rejected("stale_button")
 
 
@@ -93,7 +97,19 @@ def on_own_words_text(case: Case, text: str, ctx: Context) -> Result:
         raise Rejected("own_words_too_long", length=len(words), limit=OWN_WORDS_MAX_CHARS)
     if has_hidden_controls(words):
         raise Rejected("own_words_control_chars")
-    return Move(Trigger.WORDS_GIVEN, {"own_words": words})
+    if answers.is_one_word(words):
+        # "no", "2" or a stray word is more likely an answer than a statement for a letter:
+        # it goes in only once the person says so.
+        confirm = Say(
+            message="own_words_confirm",
+            context={"words": words},
+            buttons=(
+                (Button(label="own_words.use", data="own_words:use"),),
+                (Button(label="own_words.skip", data="own_words:skip"),),
+            ),
+        )
+        return Stay({"own_words_pending": words}, effects=[confirm], ask_again=False)
+    return Move(Trigger.WORDS_GIVEN, {"own_words": words, "own_words_pending": None})
 
 
 #: Bidirectional overrides and isolates: they make a text display in a different order than

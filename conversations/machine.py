@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations import aftercare, journey, questions
+from conversations import aftercare, answers, journey, questions
 from conversations.case import Case, Step
 from conversations.effects import Effect, Forget, Say, SendData, SendLetter
 from conversations.events import (
@@ -59,6 +59,12 @@ def step(
     k = knowledge or load_knowledge()
     if case.language is None:
         case = case.model_copy(update={"language": supported_language(event.client_language)})
+    if isinstance(event, Text) and case.step is not Step.NEW:
+        event = _short_answer_as_press(case, event, k)
+        if case.erase_asked and isinstance(event, Text):
+            # Typed while "Erase everything?" is open, and neither yes nor no: ask again. It is
+            # not an answer to the question before (it never becomes own words).
+            return case, [Say(message="delete_answer_expected"), questions.delete_confirm()]
     ctx = Context(now=now, k=k, event=event, policy=policy or Policy())
     try:
         new_case, effects = _dispatch(case, event, ctx)
@@ -71,6 +77,30 @@ def step(
     if new_case != case:
         new_case = new_case.model_copy(update={"updated_at": now})
     return new_case, effects
+
+
+def _short_answer_as_press(case: Case, event: Text, k: Knowledge) -> Event:
+    """A typed "yes", "nein" or "skip" is the button of the open question that means it."""
+    said = answers.meaning(event.text)
+    if said is None:
+        return event
+    language = event.client_language
+    if case.erase_asked:
+        if said == "skip":
+            return event
+        return Press(data=f"delete:{'yes' if said == 'yes' else 'no'}", client_language=language)
+    offered = [
+        button.data
+        for say in questions.ask(case, k)
+        for row in say.buttons
+        for button in row
+        if button.data and button.data.partition(":")[0] == case.step.value
+    ]
+    for value in answers.VALUES[said]:
+        for data in offered:
+            if data.partition(":")[2] == value:
+                return Press(data=data, client_language=language)
+    return event
 
 
 def _answers_erase(event: Event) -> bool:

@@ -231,6 +231,26 @@ async def test_delete_erases_the_case_and_the_outbox(db_path: Path) -> None:
         await stop_app(app)
 
 
+async def test_erase_answered_by_typing_while_a_yes_no_question_is_open(db_path: Path) -> None:
+    """/delete asked at the "linked accounts?" question: the typed label "No, keep my data"
+    and a typed "yes" answer "Erase everything?", not the linked-accounts question."""
+    api = FakeBotAPI()
+    app = await start_app(db_path, api)
+    client = TelegramClient(app, api)
+    try:
+        await client.send("/start")
+        await client.click("Both")
+        await client.send("/delete")
+        await client.send("No, keep my data")
+        assert await stored_step(db_path, client.chat_id) is Step.LINKED
+        await client.send("/delete")
+        await client.send("yes")
+        assert "erased everything" in client.last_text()
+        assert await stored_step(db_path, client.chat_id) is None
+    finally:
+        await stop_app(app)
+
+
 async def test_an_edited_message_is_not_taken_as_an_answer(db_path: Path) -> None:
     """Editing an old message gets a clear word; the edit's text changes nothing."""
     api = FakeBotAPI()

@@ -95,8 +95,10 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             "proof_expected",
             "timezone_unknown",
             "timezone_needs_country",
+            "delete_answer_expected",
         )
     ]
+    says.append(Say(message="own_words_confirm", context={"words": HOSTILE}))
     says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
     says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
     says.append(Say(message="proof_too_long", context={"length": 5000, "limit": 4000}))

@@ -11,6 +11,7 @@ from conversations.case import Case, Reason, Step
 from conversations.effects import Forget, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
+from tests.walks import START, Walk, said
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -196,7 +197,11 @@ def test_rejected_input_changes_nothing_and_repeats_the_question(
     for event in HOSTILE:
         new_case, effects = machine.step(case, event, NOW, knowledge)
         if current is Step.OWN_WORDS and isinstance(event, Text) and event.text in VALID_OWN_WORDS:
-            assert new_case.own_words == event.text  # odd, but a legitimate answer there
+            if len(event.text.split()) == 1:  # one "word": kept aside until confirmed
+                assert new_case.own_words_pending == event.text
+                assert new_case.own_words == case.own_words
+            else:
+                assert new_case.own_words == event.text  # odd, but a legitimate answer there
             continue
         if current is Step.PLATFORMS and event == Press(data="platforms:facebook"):
             continue  # the one place where this old button is a valid answer
@@ -442,3 +447,99 @@ def test_emoji_sequences_are_fine_but_bidi_overrides_are_not(knowledge: Knowledg
     assert ok.own_words == family
     bad, effects = machine.step(case, Text(text="I agree\u202e.eerga ton od I"), NOW, knowledge)
     assert bad == case and messages(effects)[0] == "own_words_control_chars"
+
+
+# -- typed short answers --------------------------------------------------------------------
+
+
+def _at_own_words(knowledge: Knowledge, language: str = "en") -> Walk:
+    walk = Walk.begin(knowledge, START, language=language)
+    walk.command("start")
+    walk.press("platforms:facebook")
+    walk.text("Germany")
+    walk.text("a@example.org")
+    walk.press("reasons:children")
+    walk.press("reasons:done")
+    assert walk.case.step is Step.OWN_WORDS
+    return walk
+
+
+@pytest.mark.parametrize(
+    "typed", ["no", "No.", "nein", "skip", "Überspringen", "keine", "nothing", "NEIN!"]
+)
+def test_a_typed_no_or_skip_at_the_own_words_question_is_skip_never_own_words(
+    knowledge: Knowledge, typed: str
+) -> None:
+    """ "no" typed where the bot asks for own words means "nothing to add": the letter gets
+    no "In my own words: no"."""
+    walk = _at_own_words(knowledge)
+    effects = walk.text(typed)
+    assert walk.case.step is Step.LETTER
+    assert walk.case.own_words is None
+    letters = [e for e in effects if isinstance(e, SendLetter)]
+    assert letters and letters[0].case.own_words is None
+
+
+@pytest.mark.parametrize("typed", ["Kinder", "2", "photographer", "🦄"])
+def test_a_one_word_own_text_is_confirmed_before_it_goes_into_the_letter(
+    knowledge: Knowledge, typed: str
+) -> None:
+    walk = _at_own_words(knowledge)
+    effects = walk.text(typed)
+    assert said(effects) == ["own_words_confirm"]
+    assert walk.case.step is Step.OWN_WORDS and walk.case.own_words is None
+    assert not [e for e in effects if isinstance(e, SendLetter)]
+    walk.press("own_words:use")
+    assert walk.case.step is Step.LETTER
+    assert walk.case.own_words == typed and walk.case.own_words_pending is None
+
+
+def test_a_one_word_text_can_still_be_declined_or_replaced(knowledge: Knowledge) -> None:
+    walk = _at_own_words(knowledge)
+    walk.text("Fotografin")
+    walk.press("own_words:skip")
+    assert walk.case.step is Step.LETTER and walk.case.own_words is None
+    walk = _at_own_words(knowledge)
+    walk.text("Fotografin")
+    walk.text("Ich bin Fotografin und lebe von meinen Bildern.")
+    assert walk.case.own_words == "Ich bin Fotografin und lebe von meinen Bildern."
+    assert walk.case.own_words_pending is None
+
+
+@pytest.mark.parametrize(("typed", "linked"), [("ja", True), ("Yes", True), ("nein", False)])
+def test_typed_yes_and_no_answer_a_yes_no_question_in_any_language(
+    knowledge: Knowledge, typed: str, linked: bool
+) -> None:
+    walk = Walk.begin(knowledge, START)
+    walk.command("start")
+    walk.press("platforms:both")
+    assert walk.case.step is Step.LINKED
+    walk.text(typed)
+    assert walk.case.linked_accounts is linked and walk.case.step is Step.COUNTRY
+
+
+@pytest.mark.parametrize(("typed", "erased"), [("yes", True), ("ja", True), ("nein", False)])
+def test_typed_yes_or_no_answers_erase_everything(
+    knowledge: Knowledge, typed: str, erased: bool
+) -> None:
+    walk = _at_own_words(knowledge)
+    walk.command("delete")
+    effects = walk.text(typed)
+    assert any(isinstance(e, Forget) for e in effects) is erased
+    if not erased:
+        assert walk.case.step is Step.OWN_WORDS and walk.case.own_words is None
+        assert walk.case.email == "a@example.org"
+
+
+def test_other_text_while_erase_is_asked_asks_again_and_never_becomes_own_words(
+    knowledge: Knowledge,
+) -> None:
+    walk = _at_own_words(knowledge)
+    walk.command("delete")
+    before = walk.case
+    effects = walk.text("I am a photographer and my work is my living.")
+    assert said(effects) == ["delete_answer_expected", "delete_confirm"]
+    assert walk.case == before and walk.case.erase_asked
+    assert not any(isinstance(e, Forget) for e in effects)
+    walk.text("no")
+    assert walk.case.own_words is None and not walk.case.erase_asked

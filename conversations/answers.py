@@ -1,0 +1,57 @@
+"""Typed short answers: "yes", "nein", "skip" … mean what a button of the question means.
+
+People type instead of tapping. A typed button label is matched by the shell against the
+labels it rendered; this module knows the short answers that are not labels: the ways of
+saying yes, no and skip, in every language the bot speaks (compared after ``normalize``:
+case, accents and punctuation do not matter). They are understood in any of those languages,
+whatever the person's own, as people mix them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from conversations.countries import normalize
+
+Meaning = Literal["yes", "no", "skip"]
+
+#: Short answers by meaning and language. Input people type, not text the bot says.
+WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
+    "yes": {
+        "en": ("yes", "y", "yeah", "yep", "ok", "okay", "sure"),
+        "de": ("ja", "j", "jo", "jawohl", "ok", "okay", "klar", "gerne"),
+    },
+    "no": {
+        "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
+        "de": ("nein", "ne", "nee", "nö", "nein danke", "lieber nicht"),
+    },
+    "skip": {
+        "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
+        "de": ("überspringen", "weiter", "keine", "keiner", "nichts", "nichts hinzuzufügen"),
+    },
+}
+
+_MEANINGS: dict[str, Meaning] = {
+    normalize(word): meaning
+    for meaning, languages in WORDS.items()
+    for words in languages.values()
+    for word in words
+}
+
+#: The button values each meaning can stand for, best first: at the own-words question "no"
+#: means "no own words" (skip); at a yes/no question "skip" is not an answer.
+VALUES: dict[Meaning, tuple[str, ...]] = {
+    "yes": ("yes",),
+    "no": ("no", "skip"),
+    "skip": ("skip",),
+}
+
+
+def meaning(text: str) -> Meaning | None:
+    """What a typed short answer means, or None if it is not one."""
+    return _MEANINGS.get(normalize(text))
+
+
+def is_one_word(text: str) -> bool:
+    """A single word, number or sign: too little to be what a person means as their own text."""
+    return len(text.split()) <= 1
