@@ -16,7 +16,6 @@ from conversations.effects import Cancel, Effect, Say, Schedule, SendCalendar, S
 from conversations.events import Media
 from conversations.handling import Context, Handler, Move, Rejected, Result, Stay, Updates
 from conversations.journey import has_hidden_controls, on_common_press
-from conversations.knowledge import Kind
 from conversations.table import Trigger
 from conversations.timekeeping import AUTHORITY, CHECKIN, CODE_EXPIRED, TICK
 
@@ -143,7 +142,7 @@ def on_proof_press(case: Case, value: str, ctx: Context) -> Result:
 def on_escalated_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "confirmed":
         return Move(Trigger.CONFIRMED)
-    if value == "authority_answered":
+    if value == "authority_answered" and questions.writes_complaint(case, ctx.k):
         return Move(Trigger.AUTHORITY_ANSWERED)
     if value == "show_texts":
         return Stay(effects=_escalation_letters(case, ctx))
@@ -212,7 +211,7 @@ def on_waiting_reminder(case: Case, key: str, ctx: Context) -> Result:
         morning = timekeeping.daytime(case, k, now)
         return Stay({"next_checkin_at": morning}, [Schedule(key=CHECKIN, due_at=morning)], False)
     passed = case.deadline_at is not None and now >= case.deadline_at
-    effects: list[Effect] = [questions.checkin(case, passed)]
+    effects: list[Effect] = [questions.checkin(case, k, passed)]
     due = timekeeping.next_checkin(case, k, now)
     if due is not None:
         effects.append(Schedule(key=CHECKIN, due_at=due))
@@ -282,11 +281,8 @@ def enter(case: Case, before: Step, trigger: Trigger, ctx: Context) -> tuple[Cas
 
 def _escalation_letters(case: Case, ctx: Context) -> list[Effect]:
     """The follow-up to Meta and, where the law gives a complaint, the complaint text."""
-    assert case.country is not None
-    j = ctx.k.jurisdiction_for(case.country)
-    regulator = ctx.k.regulator_for(case.country, case.region)
     letters: list[Effect] = [SendLetter(case=case, letter="followup")]
-    if j.kind is not Kind.THIRD_PARTY and regulator is not None:
+    if questions.writes_complaint(case, ctx.k):
         letters.append(SendLetter(case=case, letter="complaint"))
     return letters
 

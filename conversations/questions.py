@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from conversations import timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.effects import Button, Say
-from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from conversations.knowledge import LANGUAGES, Kind, Knowledge, Platform
 
 COUNTRY_BUTTONS_PER_ROW = 3
 #: Countries with many zones (US, RU, BR …) still get a short list; any zone can be typed.
@@ -133,12 +133,7 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
             Say(
                 message="escalated",
                 context=escalation_context(case, k),
-                buttons=(
-                    (_press(s, "show_texts", "escalated.show_texts"),),
-                    (_press(s, "confirmed", "checkin.confirmed"),),
-                    (_press(s, "authority_answered", "escalated.authority_answered"),),
-                    (_press(s, "calendar", "calendar"),),
-                ),
+                buttons=_escalated_buttons(case, k),
             )
         ]
     if s is Step.DONE:
@@ -216,7 +211,11 @@ def status(case: Case, k: Knowledge) -> Say:
     jurisdiction = k.jurisdiction_key(case.country) if case.country else None
     return Say(
         message="status",
-        context={"case": case.model_dump(mode="json"), "jurisdiction": jurisdiction},
+        context={
+            "case": case.model_dump(mode="json"),
+            "jurisdiction": jurisdiction,
+            "complaint": writes_complaint(case, k) if case.country else False,
+        },
     )
 
 
@@ -296,15 +295,44 @@ def _full_minutes(case: Case) -> int | None:
     return int((case.code_expires_at - case.code_received_at).total_seconds() // 60)
 
 
-def checkin(case: Case, deadline_passed: bool) -> Say:
+def writes_complaint(case: Case, k: Knowledge) -> bool:
+    """Whether escalating writes a complaint to an authority as well as the follow-up to Meta:
+    only where the law gives a right a complaint can enforce, and an authority is known."""
+    assert case.country is not None
+    kind = k.jurisdiction_for(case.country).kind
+    return kind is not Kind.THIRD_PARTY and k.regulator_for(case.country, case.region) is not None
+
+
+def _escalated_buttons(case: Case, k: Knowledge) -> tuple[tuple[Button, ...], ...]:
+    s = Step.ESCALATED
+    if not writes_complaint(case, k):
+        return (
+            (_press(s, "show_texts", "escalated.show_text"),),
+            (_press(s, "confirmed", "checkin.confirmed"),),
+            (_press(s, "calendar", "calendar"),),
+        )
+    return (
+        (_press(s, "show_texts", "escalated.show_texts"),),
+        (_press(s, "confirmed", "checkin.confirmed"),),
+        (_press(s, "authority_answered", "escalated.authority_answered"),),
+        (_press(s, "calendar", "calendar"),),
+    )
+
+
+def checkin(case: Case, k: Knowledge, deadline_passed: bool) -> Say:
     s = Step.WAITING
     if deadline_passed:
+        complaint = writes_complaint(case, k)
+        escalate = "checkin.escalate" if complaint else "checkin.escalate_followup"
         buttons: tuple[tuple[Button, ...], ...] = (
-            (_press(s, "escalate", "checkin.escalate"),),
+            (_press(s, "escalate", escalate),),
             (_press(s, "confirmed", "checkin.confirmed"),),
         )
         return Say(
-            message="deadline_passed", context=timeline(case), buttons=buttons, urgency="checkin"
+            message="deadline_passed",
+            context={**timeline(case), "complaint": complaint},
+            buttons=buttons,
+            urgency="checkin",
         )
     return Say(
         message="checkin", context=timeline(case), buttons=_waiting_buttons(case), urgency="checkin"
@@ -330,6 +358,7 @@ def escalation_context(case: Case, k: Knowledge) -> dict[str, object]:
         "jurisdiction": k.jurisdiction_key(case.country),
         "regulator": k.regulator_key_for(case.country, case.region),
         "refused": case.refused_at is not None,
+        "complaint": writes_complaint(case, k),
         "report_due": _iso(case.authority_report_due_at),
         "timezone": case.timezone or timekeeping.UTC_ZONE,
     }

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.renderer import Renderer
 from conversations.case import CheckIns, Step
 from conversations.effects import Say, SendCalendar, SendLetter
 from conversations.events import Media
@@ -264,3 +265,32 @@ def test_checkins_held_over_the_night_are_spread_over_the_morning(knowledge: Kno
         assert daytime(walk.case, knowledge, night) == daytime(walk.case, knowledge, night)
         moments.add(morning)
     assert len(moments) > 30
+
+
+@pytest.mark.parametrize("country", ["US", "CA", "AU", "IN", "ZA", "DE"])
+def test_escalation_describes_only_the_texts_it_wrote(
+    knowledge: Knowledge, renderer: Renderer, country: str
+) -> None:
+    """Where the law gives no complaint that can enforce anything, escalating writes only the
+    follow-up to Meta: no message says "your complaint is above", and there is no "the
+    authority answered" to press."""
+    walk = submitted(knowledge, country)
+    walk.press("submitted:no_code_needed")
+    effects = walk.press("waiting:escalate")
+    if walk.case.step is Step.REGION:
+        effects = walk.press("region:DE-BY")
+    kinds = [e.letter for e in effects if isinstance(e, SendLetter)]
+    (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
+    buttons = [b.data for row in escalated.buttons for b in row]
+    if knowledge.jurisdiction_for(country).kind.value == "third_party":
+        assert kinds == ["followup"]
+        assert escalated.context["complaint"] is False
+        shown = renderer.message(escalated, "en").plain
+        assert "follow-up to Meta is above" in shown and "complaint are above" not in shown
+        assert "escalated:authority_answered" not in buttons
+        walk.press("escalated:authority_answered")  # an old button from elsewhere: refused
+        assert walk.case.step is Step.ESCALATED
+    else:
+        assert kinds == ["followup", "complaint"]
+        assert escalated.context["complaint"] is True
+        assert "escalated:authority_answered" in buttons
