@@ -6,7 +6,13 @@ Rules of this module:
 - Every fact carries ``source`` (keys into ``[sources]``) and ``last_verified``; a fact whose
   confidence is not ``verified`` must be presented as such by the templates.
 - Loading validates everything: unknown source keys, non-https links, unknown ISO 3166 codes, a
-  country in two jurisdictions, or a missing language in a translated field all fail at start-up.
+  country in two jurisdictions, an unknown Meta company, a complaint language that is not ISO 639-1,
+  a documented territory that resolves elsewhere than documented, or a missing language in a
+  translated field all fail at start-up.
+- Lookups take the country and, optionally, the ISO 3166-2 region ("US-CA", "DE-BY"): a region can
+  change the jurisdiction (``subdivision_jurisdictions``: only Californians get the CCPA) and the
+  competent authority (``subdivision_regulators``). Without a region a lookup answers for the
+  country as a whole.
 """
 
 from __future__ import annotations
@@ -62,6 +68,15 @@ HttpsUrl = Annotated[str, AfterValidator(_https)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 
 
+def _language(code: str) -> str:
+    if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+        raise ValueError(f"not an ISO 639-1 language code: {code!r}")
+    return code
+
+
+LanguageCode = Annotated[str, AfterValidator(_language)]
+
+
 def _all_languages(value: dict[str, str]) -> dict[str, str]:
     missing = [lang for lang in LANGUAGES if not value.get(lang, "").strip()]
     if missing:
@@ -96,6 +111,24 @@ class Form(Fact):
     platform: Literal["facebook", "instagram", "any"]
 
 
+class Citation(Fact):
+    """A provision or decision the letters cite, with its own evidence and confidence."""
+
+    cite: Translated  # "s.164A Data Protection Act 2018", "PIPEDA Findings #2026-002"
+    #: what it holds, where a letter argues from it (a decision, not a statute)
+    holding: Translated | None = None
+    days: int | None = Field(default=None, gt=0)  # a period it sets, e.g. 30 days to acknowledge
+
+
+#: What a letter may ask for under the law, which decides its wording:
+#: "object" a right to object (GDPR, UK GDPR, LGPD); "forbid" an express prohibition that makes
+#: further processing unlawful (FADP Art. 30(2)(b), (3)); "stop" a right to have processing
+#: stopped (APPI, PIPA); "withdraw_consent" (PIPEDA); "delete" a right to deletion that is no
+#: AI-training opt-out (CCPA); "none" no right a letter may claim today (DPDP Act before its
+#: rights apply, the Australian Privacy Act).
+RequestKind = Literal["object", "forbid", "stop", "withdraw_consent", "delete", "none"]
+
+
 class Law(Fact):
     name: Translated  # "General Data Protection Regulation (GDPR)"
     short: Translated  # "GDPR" / "DSGVO"
@@ -103,6 +136,17 @@ class Law(Fact):
     basis: Translated | None = None  # the legal basis Meta relies on, where known
     deadline_rule: Translated | None = None  # the article that sets the answer deadline
     gdpr: bool = False  # the GDPR or a copy of it (UK GDPR): its article numbers apply
+    request: RequestKind = "object"
+    #: the law excludes information the person made public (CCPA, DPDP Act s.3(c)(ii))
+    public_data_excluded: bool = False
+    #: the rights exist on paper but only apply from this date (DPDP Act: about May 2027)
+    rights_apply_from: date | None = None
+    #: where the person complains to the company before the authority (UK: s.164A DPA 2018)
+    controller_complaint: Citation | None = None
+    #: the basis of a complaint to the authority where it is not Art. 77 of ``short``
+    authority_complaint: Citation | None = None
+    #: decisions that support the request (Canada: the OPC's findings of 6 May 2026)
+    precedents: list[Citation] = []
 
 
 class Regulator(Fact):
@@ -111,22 +155,58 @@ class Regulator(Fact):
     website: HttpsUrl | None = None  # None where no official site is confirmed
     complaint_url: HttpsUrl | None = None
     complaint_email: str | None = None
-    complaint_language: str | None = None  # ISO 639-1: the language a complaint must be in
+    #: ISO 639-1 languages a complaint may be written in, the preferred one first
+    complaint_languages: list[LanguageCode] = Field(min_length=1)
+    #: True where no source gives the languages: they are the country's official ones (our guess)
+    complaint_languages_assumed: bool = False
     postal_address: list[str] = []
     anonymous_complaints: bool | None = None  # False: refuses anonymous complaints
     contact_controller_first: bool | None = None  # True: expects you to ask the company first
+    #: False: takes reports but neither decides nor acts on your individual case (FTC, CPPA, FDPIC)
+    individual_cases: bool | None = None
     gdpr_authority: bool = False  # an Art. 77 complaint can be lodged here
     generic: bool = False  # stands for "your regional authority" until the region is known
     note: Translated | None = None  # e.g. "complaints by e-mail need a qualified e-signature"
 
+    @property
+    def complaint_language(self) -> str:
+        """The preferred complaint language (kept for templates written before the list)."""
+        return self.complaint_languages[0]
+
+    def accepts(self, language: str) -> bool:
+        return language in self.complaint_languages
+
 
 class MetaContact(Fact):
-    """Where a follow-up to Meta goes: its current privacy channel and postal address."""
+    """The Meta company responsible for a person's data, and where a follow-up to it goes."""
 
-    controller: str
-    privacy_url: HttpsUrl
+    controller: str  # "Meta Platforms Ireland Limited", "Meta Platforms, Inc."
+    privacy_url: HttpsUrl  # its privacy channel (or the policy that names it)
     legacy_dpo_url: HttpsUrl | None = None
     postal_address: list[str]
+    #: True for the company of the European Region (and the UK), whose DPO the letters address
+    european: bool = False
+    note: Translated | None = None  # e.g. "which Meta company is responsible here is not confirmed"
+
+
+class OptOut(Fact):
+    """Whether Meta offers a setting or form to keep a person's own posts out of AI training."""
+
+    exists: bool
+
+
+class Advice(Fact):
+    """A fact behind the protect-your-data advice, with the countries it concerns."""
+
+    #: e.g. for "ai_chat_ads": where Meta had not started using AI chats for ads
+    countries: list[CountryCode] = []
+
+
+class Territory(Fact):
+    """A dependent territory with its own ISO code: which jurisdiction's rules apply, and why."""
+
+    jurisdiction: str  # key into [jurisdictions]; checked against where the code resolves
+    note: Translated  # what the law there is, as far as the sources show
 
 
 class Schedule(_Strict):
@@ -200,6 +280,8 @@ class Jurisdiction(_Strict):
     authority_report: Deadline | None = None  # for the authority's report on a complaint
     regulator: str | None = None  # key into [regulators]: the default for these countries
     lead_regulator: str | None = None  # Meta's lead authority where one-stop-shop applies
+    controller: str  # key into [meta_contacts]: the Meta company responsible here
+    opt_out: OptOut | None = None  # whether Meta offers an opt-out here, where the sources say
     notes: list[Translated] = []  # honest caveats, in every language
 
 
@@ -213,10 +295,16 @@ class Knowledge(_Strict):
     country_aliases: dict[str, CountryCode]  # names CLDR and ISO do not know: "uk", "holland"
     common_countries: list[CountryCode]  # offered as buttons
     meta_sender_domains: list[str]
-    meta_contact: MetaContact
+    meta_contacts: dict[str, MetaContact]
     schedule: Schedule
     #: ISO 3166-2 subdivision -> regulator, where the competent authority depends on it (DE)
     subdivision_regulators: dict[str, str] = {}
+    #: ISO 3166-2 subdivision -> jurisdiction, where the law depends on it (US-CA: the CCPA)
+    subdivision_jurisdictions: dict[str, str] = {}
+    #: dependent territories with their own ISO code: where they belong and the evidence for it
+    territories: dict[CountryCode, Territory] = {}
+    #: facts behind the protect-your-data checklist (AI chats used for ads, …)
+    advice: dict[str, Advice] = {}
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Knowledge:
@@ -229,6 +317,12 @@ class Knowledge(_Strict):
             ]
             if j.law is not None:
                 facts.append((f"jurisdictions.{key}.law", j.law))
+                cited = [j.law.controller_complaint, j.law.authority_complaint, *j.law.precedents]
+                facts += [(f"jurisdictions.{key}.law.citation", c) for c in cited if c]
+            if j.opt_out is not None:
+                facts.append((f"jurisdictions.{key}.opt_out", j.opt_out))
+            if j.controller not in self.meta_contacts:
+                raise ValueError(f"jurisdictions.{key}: unknown Meta company {j.controller!r}")
             for name, period in (
                 ("deadline", j.deadline),
                 ("authority_report", j.authority_report),
@@ -241,7 +335,9 @@ class Knowledge(_Strict):
             for reg in filter(None, [j.regulator, j.lead_regulator]):
                 if reg not in self.regulators:
                     raise ValueError(f"jurisdictions.{key}: unknown regulator {reg!r}")
-        facts.append(("meta_contact", self.meta_contact))
+        facts += [(f"meta_contacts.{k}", v) for k, v in self.meta_contacts.items()]
+        facts += [(f"territories.{k}", v) for k, v in self.territories.items()]
+        facts += [(f"advice.{k}", v) for k, v in self.advice.items()]
         for where, fact in facts:
             unknown = [s for s in fact.source if s not in self.sources]
             if unknown:
@@ -249,10 +345,17 @@ class Knowledge(_Strict):
         for where, reg in [*self.country_regulators.items(), *self.subdivision_regulators.items()]:
             if reg not in self.regulators:
                 raise ValueError(f"regulator for {where}: unknown regulator {reg!r}")
-        for code in self.subdivision_regulators:
-            known = code == code.upper() and pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
-            if not known:
-                raise ValueError(f"subdivision_regulators: not an ISO 3166-2 code: {code!r}")
+        for table, codes in (
+            ("subdivision_regulators", self.subdivision_regulators),
+            ("subdivision_jurisdictions", self.subdivision_jurisdictions),
+        ):
+            for code in codes:
+                known = code == code.upper() and pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+                if not known:
+                    raise ValueError(f"{table}: not an ISO 3166-2 code: {code!r}")
+        for code, key in self.subdivision_jurisdictions.items():
+            if key not in self.jurisdictions:
+                raise ValueError(f"jurisdiction for {code}: unknown jurisdiction {key!r}")
         defaults = [k for k, j in self.jurisdictions.items() if j.default]
         if len(defaults) != 1:
             raise ValueError(f"exactly one default jurisdiction needed, found {defaults}")
@@ -262,38 +365,76 @@ class Knowledge(_Strict):
                 if country in seen:
                     raise ValueError(f"{country} is in both {seen[country]} and {key}")
                 seen[country] = key
+        for code, territory in self.territories.items():
+            if territory.jurisdiction not in self.jurisdictions:
+                raise ValueError(
+                    f"territories.{code}: unknown jurisdiction {territory.jurisdiction!r}"
+                )
+            resolves = self.jurisdiction_key(code)
+            if territory.jurisdiction != resolves:
+                raise ValueError(
+                    f"territories.{code}: documented as {territory.jurisdiction!r}"
+                    f" but resolves to {resolves!r}"
+                )
         return self
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def jurisdiction_key(self, country: str) -> str:
+    @staticmethod
+    def _in(country: str, region: str | None) -> str | None:
+        """The region if it is one of the country's ("US-CA" for "US"), else None."""
+        return region if region and region.startswith(f"{country}-") else None
+
+    def jurisdiction_key(self, country: str, region: str | None = None) -> str:
+        """The jurisdiction whose rules apply: the region's where it has its own, else the
+        country's, else the default one."""
+        own = self._in(country, region)
+        if own in self.subdivision_jurisdictions:
+            return self.subdivision_jurisdictions[own]
         for key, j in self.jurisdictions.items():
             if country in j.countries:
                 return key
         return next(key for key, j in self.jurisdictions.items() if j.default)
 
-    def jurisdiction_for(self, country: str) -> Jurisdiction:
-        return self.jurisdictions[self.jurisdiction_key(country)]
+    def jurisdiction_for(self, country: str, region: str | None = None) -> Jurisdiction:
+        return self.jurisdictions[self.jurisdiction_key(country, region)]
 
-    def regulator_key_for(self, country: str, subdivision: str | None = None) -> str | None:
-        """The competent authority: the region's, else the country's, else the jurisdiction's."""
-        return (
-            (
-                self.subdivision_regulators.get(subdivision)
-                if subdivision and subdivision.startswith(f"{country}-")
-                else None
-            )
-            or self.country_regulators.get(country)
-            or self.jurisdiction_for(country).regulator
-        )
+    def regulator_key_for(self, country: str, region: str | None = None) -> str | None:
+        """The competent authority: the region's, else that of the region's own jurisdiction,
+        else the country's, else the jurisdiction's."""
+        own = self._in(country, region)
+        if own in self.subdivision_regulators:
+            return self.subdivision_regulators[own]
+        if own in self.subdivision_jurisdictions:
+            by_region = self.jurisdictions[self.subdivision_jurisdictions[own]].regulator
+            if by_region:
+                return by_region
+        return self.country_regulators.get(country) or self.jurisdiction_for(country).regulator
 
-    def regulator_for(self, country: str, subdivision: str | None = None) -> Regulator | None:
-        key = self.regulator_key_for(country, subdivision)
+    def regulator_for(self, country: str, region: str | None = None) -> Regulator | None:
+        key = self.regulator_key_for(country, region)
         return self.regulators[key] if key else None
 
+    def meta_contact_for(self, country: str, region: str | None = None) -> MetaContact:
+        """The Meta company responsible for a person's data there (Dublin only in Europe)."""
+        return self.meta_contacts[self.jurisdiction_for(country, region).controller]
+
     def subdivisions_of(self, country: str) -> list[str]:
-        """Regions whose authority differs, e.g. the German states; empty for most countries."""
+        """The regions to choose from where the country's authority is only a stand-in for the
+        regional ones (the German states); empty for most countries. A country with a real
+        authority of its own and one regional exception (Canada and Québec's CAI) is not asked
+        this way: see ``regions_with_own_rules``."""
+        own = self.country_regulators.get(country)
+        if own is None or not self.regulators[own].generic:
+            return []
         return sorted(c for c in self.subdivision_regulators if c.startswith(f"{country}-"))
+
+    def regions_with_own_rules(self, country: str) -> list[str]:
+        """Every region whose law or authority differs from the country's: US-CA (the CCPA and
+        CalPrivacy), CA-QC (the CAI), the German states. A journey that knows the person's region
+        passes it to the lookups; one that does not gets the country-wide answer."""
+        codes = {*self.subdivision_regulators, *self.subdivision_jurisdictions}
+        return sorted(c for c in codes if c.startswith(f"{country}-"))
 
 
 def parse(text: str) -> Knowledge:

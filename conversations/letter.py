@@ -2,6 +2,8 @@
 
 The wording lives in ``templates/letters/<lang>/``; this module only decides *which* template
 and hands it the facts, so the command-line ``letter`` and the chat render the very same text.
+Every lookup passes the person's region as well as the country: the region can change the law
+(only Californians get the CCPA) and the authority (the German states, Québec).
 """
 
 from __future__ import annotations
@@ -20,16 +22,20 @@ def template_names(case: Case, k: Knowledge, letter: LetterKind = "objection") -
     third-party request); the follow-up and the complaint are one template each per language.
     """
     assert case.country is not None and case.language is not None
-    kind = k.jurisdiction_for(case.country).kind.value if letter == "objection" else letter
+    j = k.jurisdiction_for(case.country, case.region)
+    kind = j.kind.value if letter == "objection" else letter
     return f"letters/{case.language}/form_text.txt.j2", f"letters/{case.language}/{kind}.txt.j2"
 
 
 def context(case: Case, k: Knowledge) -> dict[str, Any]:
     assert case.country is not None
-    j = k.jurisdiction_for(case.country)
+    key = k.jurisdiction_key(case.country, case.region)
+    j = k.jurisdictions[key]
     return {
         "case": case,
         "country": case.country,
+        "region": case.region,
+        "jurisdiction_key": key,
         "jurisdiction": j,
         "law": j.law,
         "kind": j.kind.value,
@@ -42,7 +48,11 @@ def context(case: Case, k: Knowledge) -> dict[str, Any]:
         "date": case.letter_written_at.date() if case.letter_written_at else None,
         "regulator": k.regulator_for(case.country, case.region),
         "lead_regulator": k.regulators[j.lead_regulator] if j.lead_regulator else None,
-        "meta": k.meta_contact,
+        # the Meta company responsible here: Dublin only for Europe
+        "meta": k.meta_contacts[j.controller],
+        # options the person ticks (the Case fields may not exist yet: then they are off)
+        "ask_erasure": bool(getattr(case, "ask_erasure", False)),
+        "ask_access": bool(getattr(case, "ask_access", False)),
         # the timeline, for the follow-up and the complaint
         "submitted": case.form_submitted_at,
         "code_entered": case.code_entered_at,

@@ -20,6 +20,9 @@ EEA = {
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 }  # fmt: skip
 
+#: EU outermost regions with their own ISO code, and Åland (TFEU Art. 355(1), (4))
+EU_TERRITORIES = {"GP", "GF", "MQ", "YT", "RE", "MF", "AX"}
+
 GERMAN_STATES = {
     "DE-BW", "DE-BY", "DE-BE", "DE-BB", "DE-HB", "DE-HH", "DE-HE", "DE-MV",
     "DE-NI", "DE-NW", "DE-RP", "DE-SL", "DE-SN", "DE-ST", "DE-SH", "DE-TH",
@@ -57,8 +60,8 @@ def _strings(value: Any) -> Iterator[str]:
 def test_shipped_file_loads() -> None:
     """The knowledge file that ships with the package validates and has the reviewed date."""
     k = knowledge.load()
-    assert k.reviewed == date(2026, 11, 26)
-    expected = {"eea", "ch", "uk", "br", "jp", "kr", "us", "ca", "au", "in", "rest"}
+    assert k.reviewed == date(2026, 12, 2)
+    expected = {"eea", "ch", "uk", "br", "jp", "kr", "us", "us_ca", "ca", "au", "in", "rest"}
     assert set(k.jurisdictions) == expected
 
 
@@ -81,11 +84,11 @@ def test_every_iso_country_maps_to_exactly_one_jurisdiction() -> None:
 
 
 def test_eea_has_30_countries_each_with_its_own_regulator() -> None:
-    """The EEA jurisdiction lists exactly the 30 EEA states, and each has its own authority."""
+    """The EEA jurisdiction lists the 30 EEA states (plus the EU territories with their own ISO
+    code), and each state has its own authority."""
     k = knowledge.load()
     eea = k.jurisdictions["eea"]
-    assert len(eea.countries) == 30
-    assert set(eea.countries) == EEA
+    assert set(eea.countries) == EEA | EU_TERRITORIES
     assert eea.lead_regulator == "ie"
     for code in eea.countries:
         assert code in k.country_regulators, code
@@ -104,14 +107,15 @@ def test_every_eea_regulator_is_a_gdpr_authority() -> None:
     assert eea.lead_regulator is not None
     assert k.regulators[eea.lead_regulator].gdpr_authority
     for subdivision, key in k.subdivision_regulators.items():
-        assert k.regulators[key].gdpr_authority, subdivision
+        if subdivision.startswith("DE-"):
+            assert k.regulators[key].gdpr_authority, subdivision
 
 
 def test_authorities_outside_the_eea_are_not_gdpr_authorities() -> None:
     """No country outside the EEA is sent to an authority marked as taking Art. 77 complaints."""
     k = knowledge.load()
     for code, key in k.country_regulators.items():
-        if code not in EEA:
+        if code not in EEA | EU_TERRITORIES:
             assert not k.regulators[key].gdpr_authority, (code, key)
 
 
@@ -151,14 +155,14 @@ def test_bavaria_is_the_private_sector_authority() -> None:
 
 
 def test_complaint_languages_are_iso_639_1() -> None:
-    """Every complaint_language in the file is a two-letter ISO 639-1 code."""
+    """Every authority has complaint languages, each a two-letter ISO 639-1 code, and the old
+    single-language property still answers with the first one."""
     k = knowledge.load()
-    languages = {
-        key: r.complaint_language for key, r in k.regulators.items() if r.complaint_language
-    }
-    assert languages
-    for key, language in languages.items():
-        assert len(language) == 2 and pycountry.languages.get(alpha_2=language), (key, language)
+    for key, r in k.regulators.items():
+        assert r.complaint_languages, key
+        for language in r.complaint_languages:
+            assert len(language) == 2 and pycountry.languages.get(alpha_2=language), (key, language)
+        assert r.complaint_language == r.complaint_languages[0]
 
 
 def test_eea_authority_report_ends_three_calendar_months_later() -> None:
@@ -246,6 +250,44 @@ def test_blank_german_translation_fails(raw: dict[str, Any]) -> None:
     """A translated note whose German text is blank is rejected."""
     raw["jurisdictions"]["uk"]["notes"][0]["de"] = "   "
     _assert_rejected(raw, r"missing translation\(s\) \['de'\]")
+
+
+def test_bad_complaint_language_fails(raw: dict[str, Any]) -> None:
+    """A complaint language that is not ISO 639-1 is rejected."""
+    raw["regulators"]["be"]["complaint_languages"] = ["fr", "flemish"]
+    _assert_rejected(raw, "not an ISO 639-1 language code: 'flemish'")
+
+
+def test_regulator_without_complaint_language_fails(raw: dict[str, Any]) -> None:
+    """Every authority must say which language(s) a complaint may be in."""
+    raw["regulators"]["cz"]["complaint_languages"] = []
+    _assert_rejected(raw, r"regulators\.cz\.complaint_languages")
+
+
+def test_unknown_meta_company_fails(raw: dict[str, Any]) -> None:
+    """A jurisdiction naming a Meta company missing from [meta_contacts] is rejected."""
+    raw["jurisdictions"]["jp"]["controller"] = "tokyo"
+    _assert_rejected(raw, "jurisdictions.jp: unknown Meta company 'tokyo'")
+
+
+def test_unknown_subdivision_jurisdiction_fails(raw: dict[str, Any]) -> None:
+    """A region mapped to a jurisdiction that does not exist, or a bad region code, is rejected."""
+    raw["subdivision_jurisdictions"]["US-CA"] = "california"
+    _assert_rejected(raw, "jurisdiction for US-CA: unknown jurisdiction 'california'")
+    raw["subdivision_jurisdictions"] = {"US-XX": "us_ca"}
+    _assert_rejected(raw, "subdivision_jurisdictions: not an ISO 3166-2 code: 'US-XX'")
+
+
+def test_territory_documented_elsewhere_than_it_resolves_fails(raw: dict[str, Any]) -> None:
+    """A territory whose documented jurisdiction differs from where its code resolves fails."""
+    raw["territories"]["GI"]["jurisdiction"] = "uk"
+    _assert_rejected(raw, "territories.GI: documented as 'uk' but resolves to 'rest'")
+
+
+def test_citation_without_source_fails(raw: dict[str, Any]) -> None:
+    """A cited provision (here s.164A DPA 2018) needs its own source like any fact."""
+    raw["jurisdictions"]["uk"]["law"]["controller_complaint"]["source"] = ["nowhere"]
+    _assert_rejected(raw, r"jurisdictions\.uk\.law\.citation: unknown source\(s\) \['nowhere'\]")
 
 
 def test_country_in_two_jurisdictions_fails(raw: dict[str, Any]) -> None:
