@@ -37,12 +37,16 @@ from bot.telegram_adapter import (
     install_handlers,
     set_command_menus,
 )
+from conversations import countries, timekeeping
 from conversations import knowledge as knowledge_data
-from conversations.case import Case, Reason
+from conversations.case import Case, Reason, Step
 from conversations.countries import is_country
 from conversations.diagram import mermaid
-from conversations.events import MailReport
-from conversations.knowledge import LANGUAGES, Platform
+from conversations.effects import LetterKind
+from conversations.events import MailReport, Text
+from conversations.handling import Context, Handler, Move, Rejected, Stay
+from conversations.journey import on_email_text, on_own_words_text
+from conversations.knowledge import LANGUAGES, Knowledge, Platform
 
 log = logging.getLogger("bot")
 
@@ -102,11 +106,30 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("rotate-key", help="re-encrypt stored data under a new key (key file only)")
     letter = sub.add_parser(
         "letter",
-        help="print an objection text to stdout",
-        description="Print the objection text for a country, platform and reasons.",
-        epilog="archetypes: " + ", ".join(r.value for r in Reason),
+        help="print a text the bot writes (objection, form text, follow-up, complaint)",
+        description="Print a text exactly as the chat writes it, for reviewers and translators. "
+        "A follow-up or complaint comes with a sample timeline dated relative to now.",
+        epilog=_letter_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    letter.add_argument(
+        "--kind", choices=list(LETTER_KINDS), default="objection", help="which text (see below)"
+    )
+    letter.add_argument(
+        "--form-text",
+        dest="kind",
+        action="store_const",
+        const="form-text",
+        help="the same as --kind form-text",
     )
     letter.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. DE")
+    where = letter.add_mutually_exclusive_group()
+    where.add_argument(
+        "--region",
+        metavar="CODE",
+        help="ISO 3166-2 region, e.g. DE-BY (a German state decides the competent authority)",
+    )
+    where.add_argument("--state", metavar="CODE", help="a US state: US-CA or just CA")
     letter.add_argument(
         "--platform",
         required=True,
@@ -125,30 +148,157 @@ def _parser() -> argparse.ArgumentParser:
     letter.add_argument("--text", default=None, help="the person's own words")
     letter.add_argument("--email", required=True, help="the account e-mail address")
     letter.add_argument("--lang", default="en", choices=list(LANGUAGES))
-    letter.add_argument("--form-text", action="store_true", help="only the text for the form field")
+    letter.add_argument(
+        "--refused",
+        action="store_true",
+        help="sample timeline for a follow-up or complaint: Meta refused "
+        "(default: Meta's deadline passed without an answer)",
+    )
     return parser
 
 
+#: What ``letter --kind`` prints, by the name a reviewer asks for: the texts the chat sends.
+LETTER_KINDS: dict[str, LetterKind] = {
+    "objection": "objection",  # the objection's full text (the .txt document)
+    "form-text": "objection",  # ... only what goes into the form's free-text field
+    "followup": "followup",
+    "complaint": "complaint",
+}
+
+
+def _letter_epilog() -> str:
+    return "\n".join(
+        [
+            "kinds:",
+            "  objection   the full objection text (the .txt document the chat sends)",
+            "  form-text   only the text for the form's free-text field",
+            "  followup    the follow-up to Meta after its deadline passed (or it refused)",
+            "  complaint   the complaint to the competent authority",
+            "platforms: " + ", ".join(p.value for p in Platform),
+            "archetypes (--reason): " + ", ".join(r.value for r in Reason),
+        ]
+    )
+
+
+class _BadArgument(Exception):
+    """A ``letter`` argument the chat would not accept either: one line on stderr, exit 2."""
+
+
 def _letter(args: argparse.Namespace) -> int:
-    country = args.country.upper()
-    if not is_country(country):
-        print(f"optout-bot: unknown country code {args.country!r}", file=sys.stderr)
-        return 2
+    knowledge = knowledge_data.load()
+    renderer = Renderer(knowledge)
     now = datetime.now(UTC)
+    try:
+        case = _letter_case(args, knowledge, renderer, now)
+    except _BadArgument as bad:
+        print(f"optout-bot: {bad}", file=sys.stderr)
+        return 2
+    letter = renderer.letter(case, LETTER_KINDS[args.kind])
+    sys.stdout.write(letter.form_text if args.kind == "form-text" else letter.full_text)
+    return 0
+
+
+def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now: datetime) -> Case:
+    """The case the chat would hold, from the arguments, checked by the chat's own handlers."""
+    country = args.country.strip().upper()
+    if not is_country(country):
+        near = countries.resolve(args.country, k)
+        codes = (near.code,) if near.code else near.suggestions
+        hint = f" (did you mean {' or '.join(codes)}?)" if codes else ""
+        raise _BadArgument(f"unknown country code {args.country!r}{hint}")
     case = Case.new(0, now).model_copy(
         update={
             "country": country,
+            "region": _region(args, country),
             "platforms": tuple(dict.fromkeys(Platform(p) for p in args.platform)),
             "reasons": tuple(r for r in Reason if r.value in args.reason),
-            "own_words": args.text,
-            "email": args.email,
             "language": args.lang,
+            "timezone": timekeeping.default_zone(country),
             "letter_written_at": now,
         }
     )
-    letter = Renderer(knowledge_data.load()).letter(case)
-    sys.stdout.write(letter.form_text if args.form_text else letter.full_text)
-    return 0
+    email = _answer(on_email_text, case, args.email, "--email", k, renderer, now)
+    case = case.model_copy(update={"email": email.updates.get("email", args.email.strip())})
+    if args.text is not None:
+        # Where the chat would first ask "use these words?" (a one-word answer), --text is the yes.
+        words = _answer(on_own_words_text, case, args.text, "--text", k, renderer, now)
+        own_words = words.updates.get("own_words", args.text.strip())
+        case = case.model_copy(update={"own_words": own_words})
+    if args.kind in ("followup", "complaint"):
+        case = _sample_timeline(case, k, now, refused=args.refused)
+    return case
+
+
+def _answer(
+    handler: Handler,
+    case: Case,
+    text: str,
+    option: str,
+    k: Knowledge,
+    renderer: Renderer,
+    now: datetime,
+) -> Move | Stay:
+    """What the chat makes of ``text`` typed as an answer; its refusal, in one line, if any."""
+    try:
+        return handler(case, text, Context(now=now, k=k, event=Text(text=text)))
+    except Rejected as rejected:
+        assert case.language is not None
+        refusal = renderer.message(rejected.say, case.language).plain
+        raise _BadArgument(f"invalid {option}: {' '.join(refusal.split())}") from None
+
+
+def _region(args: argparse.Namespace, country: str) -> str | None:
+    """``--region DE-BY`` / ``--state CA``: an ISO 3166-2 code of the country, or None."""
+    given: str | None = args.region or args.state
+    if given is None:
+        return None
+    option = "--region" if args.region else "--state"
+    if option == "--state" and country != "US":
+        raise _BadArgument(f"--state is a US state (with --country US); for {country} use --region")
+    code = given.strip().upper()
+    if "-" not in code:
+        code = f"{country}-{code}"
+    # ISO 3166-2 codes begin with their country's ISO 3166-1 code
+    names = countries.subdivision_names(code)
+    if not names:
+        raise _BadArgument(f"{option}: {given!r} is not an ISO 3166-2 region code (e.g. DE-BY)")
+    if code.split("-", 1)[0] != country:
+        where = countries.country_name(country, "en")
+        raise _BadArgument(f"{option}: {code} ({names[0]}) is not in {where} ({country})")
+    return code
+
+
+def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) -> Case:
+    """The milestones of a person who escalates now, as the chat would have recorded them.
+
+    The form was submitted and Meta's code entered, then either Meta's deadline passed
+    unanswered at least a day ago (without a legal period: the check-ins ran out), or Meta
+    refused at a check-in halfway through. Periods come from the knowledge data.
+    """
+    ladder = [timedelta(hours=h) for h in k.schedule.checkin_after_hours] or [timedelta(0)]
+    if refused:
+        entered = now - ladder[len(ladder) // 2]
+    else:
+        probe = timekeeping.deadline(case, k, now)
+        entered = now - (probe - now if probe else ladder[-1])
+        while (due := timekeeping.deadline(case, k, entered)) and due > now - timedelta(days=1):
+            entered -= timedelta(days=1)  # calendar months differ in length
+    validity = timekeeping.code_validity(case, k)
+    submitted = entered - validity / 2 if validity else entered  # entered while it was valid
+    return case.model_copy(
+        update={
+            "step": Step.ESCALATED,
+            "letter_written_at": submitted,
+            "form_submitted_at": submitted,
+            "code_received_at": submitted,
+            "code_expires_at": submitted + validity if validity else None,
+            "code_entered_at": entered,
+            "deadline_at": timekeeping.deadline(case, k, entered),
+            "refused_at": now if refused else None,
+            "escalated_at": now,
+            "authority_report_due_at": timekeeping.authority_report_due(case, k, now),
+        }
+    )
 
 
 def mailer_for(settings: Settings) -> Mailer | None:
