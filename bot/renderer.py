@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -102,6 +103,8 @@ class Renderer:
             format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=language),
             t=lambda translated: translated[language],
         )
+        names = Locale.parse(language).languages
+        env.filters["language_name"] = lambda code: str(names.get(code, code))
         env.filters["localtime"] = lambda iso, tz: _local(iso, tz, language, with_date=True)
         env.filters["clock"] = lambda iso, tz: _local(iso, tz, language, with_date=False)
         env.filters["localdate"] = lambda iso, tz: format_date(

@@ -55,6 +55,7 @@ COMMANDS = (
     "cancel",
     "language",
     "timezone",
+    "protect",
     "mydata",
     "privacy",
     "delete",

@@ -106,13 +106,11 @@ def on_region_press(case: Case, value: str, ctx: Context) -> Result:
 
 
 def on_region_text(case: Case, text: str, ctx: Context) -> Result:
-    wanted = countries.normalize(text)
-    for code in ctx.k.subdivisions_of(case.country or ""):
-        names = {countries.normalize(code), countries.normalize(code.split("-", 1)[1])}
-        names |= {countries.normalize(n) for n in countries.subdivision_names(code)}
-        if wanted in names:
-            return Move(Trigger.REGION_CHOSEN, {"region": code})
-    raise Rejected("region_unknown")
+    country = case.country or ""
+    code = countries.resolve_subdivision(country, text, ctx.k.subdivisions_of(country))
+    if code is None:
+        raise Rejected("region_unknown")
+    return Move(Trigger.REGION_CHOSEN, {"region": code})
 
 
 def on_proof_text(case: Case, text: str, ctx: Context) -> Result:

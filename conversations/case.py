@@ -25,6 +25,7 @@ class Step(StrEnum):
     PLATFORMS = "platforms"
     LINKED = "linked"
     COUNTRY = "country"
+    STATE = "state"  # the state, where it decides the law (the USA: only California's CCPA)
     EMAIL = "email"
     REASONS = "reasons"
     OWN_WORDS = "own_words"
@@ -86,6 +87,10 @@ class Case(BaseModel):
     own_words: str | None = None
     #: a one-word text typed at the own-words question, until the person confirms it
     own_words_pending: str | None = None
+    #: the objection also asks to erase the data from training sets not yet used (Art. 17)
+    ask_erasure: bool = False
+    #: ... and whether the data was used for training, and from which sources (Art. 15)
+    ask_access: bool = False
     #: True once the person has answered the reason questions at least once
     reasons_done: bool = False
     created_at: AwareDatetime
@@ -105,7 +110,8 @@ class Case(BaseModel):
     confirmed_at: AwareDatetime | None = None
     refused_at: AwareDatetime | None = None
     proof: Proof | None = None
-    #: ISO 3166-2 region where the competent authority depends on it (German states)
+    #: ISO 3166-2 region where the law (US states) or the competent authority (German states)
+    #: depends on it
     region: str | None = None
     escalated_at: AwareDatetime | None = None
     authority_report_due_at: AwareDatetime | None = None

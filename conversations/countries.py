@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -91,3 +92,20 @@ def subdivision_names(code: str) -> list[str]:
     """ISO 3166-2 names of a region (e.g. "Bayern" for DE-BY), for matching typed answers."""
     sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
     return [str(sub.name)] if sub is not None else []
+
+
+def resolve_subdivision(country: str, text: str, among: Iterable[str] | None = None) -> str | None:
+    """The ISO 3166-2 region meant by ``text`` ("Bayern", "BY", "DE-BY"; "California", "CA"),
+    among ``among`` or all of the country's top-level regions; None if none is meant."""
+    wanted = normalize(text)
+    if not wanted:
+        return None
+    if among is None:
+        regions = pycountry.subdivisions.get(country_code=country) or []  # type: ignore[no-untyped-call]
+        among = [str(r.code) for r in regions if getattr(r, "parent_code", None) is None]
+    for code in among:
+        names = {normalize(code), normalize(code.split("-", 1)[1])}
+        names |= {normalize(n) for n in subdivision_names(code)}
+        if wanted in names:
+            return code
+    return None

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
-from conversations import answers, countries
+from conversations import answers, countries, questions
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.effects import Button, Effect, Say, SendEmail, SendLetter
 from conversations.handling import Context, Handler, Move, Rejected, Result, Stay, Updates
@@ -39,14 +39,37 @@ def on_country_press(case: Case, value: str, ctx: Context) -> Result:
     # Buttons carry upper-case ISO codes; anything else is forged (pycountry ignores case).
     if value != value.upper() or not countries.is_country(value):
         raise Rejected("stale_button")
-    return Move(Trigger.COUNTRY_FOUND, {"country": value})
+    return _country_found(value, ctx)
 
 
 def on_country_text(case: Case, text: str, ctx: Context) -> Result:
     found = countries.resolve(text, ctx.k)
     if found.code is None:
         raise Rejected("country_unknown", suggestions=list(found.suggestions))
-    return Move(Trigger.COUNTRY_FOUND, {"country": found.code})
+    return _country_found(found.code, ctx)
+
+
+def _country_found(country: str, ctx: Context) -> Move:
+    """A new country: its region (state) is asked again where the law depends on it."""
+    needs_state = bool(questions.law_regions(country, ctx.k))
+    trigger = Trigger.COUNTRY_NEEDS_STATE if needs_state else Trigger.COUNTRY_FOUND
+    return Move(trigger, {"country": country, "region": None})
+
+
+def on_state_press(case: Case, value: str, ctx: Context) -> Result:
+    if value == "other":
+        return Move(Trigger.STATE_CHOSEN, {"region": None})
+    if value not in questions.law_regions(case.country or "", ctx.k):
+        raise Rejected("stale_button")
+    return Move(Trigger.STATE_CHOSEN, {"region": value})
+
+
+def on_state_text(case: Case, text: str, ctx: Context) -> Result:
+    """A typed state: its name, or its code ("CA", "US-CA"), in any language CLDR knows."""
+    code = countries.resolve_subdivision(case.country or "", text)
+    if code is None:
+        raise Rejected("region_unknown")
+    return Move(Trigger.STATE_CHOSEN, {"region": code})
 
 
 def on_email_text(case: Case, text: str, ctx: Context) -> Result:
@@ -134,6 +157,10 @@ def has_hidden_controls(text: str) -> bool:
 def on_letter_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "edit_reason":
         return Move(Trigger.EDIT_REASON)
+    if value in ("erasure", "access") and questions.under_gdpr(case, ctx.k):
+        field = f"ask_{value}"
+        ticked = case.model_copy(update={field: not getattr(case, field)})
+        return Stay({field: getattr(ticked, field)}, effects=[SendLetter(case=ticked)])
     if value == "submitted":
         return Move(Trigger.SUBMITTED)
     if value in ("email", "email_yes", "email_no") and ctx.policy.email_enabled:
@@ -178,6 +205,8 @@ def on_common_press(case: Case, value: str, ctx: Context) -> Result:
     """Buttons that several steps show: start over, show the text again."""
     if value == "start_over":
         return Move(Trigger.START_OVER, cleared())
+    if value == "protect":
+        return Stay(effects=[questions.protect(case, ctx.k)], ask_again=False)
     if value == "show_letter" and case.letter_written_at is not None:
         offer = email_offer(ctx) if case.step is Step.LETTER else []
         return Stay(effects=[SendLetter(case=case), *offer])
@@ -207,6 +236,8 @@ HANDLERS: dict[tuple[Step, str], Handler] = {
     (Step.LINKED, "press"): on_linked_press,
     (Step.COUNTRY, "press"): on_country_press,
     (Step.COUNTRY, "text"): on_country_text,
+    (Step.STATE, "press"): on_state_press,
+    (Step.STATE, "text"): on_state_text,
     (Step.EMAIL, "text"): on_email_text,
     (Step.REASONS, "press"): on_reasons_press,
     (Step.REASONS, "text"): on_reasons_text,

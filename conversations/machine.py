@@ -39,7 +39,7 @@ DEFAULT_LANGUAGE = "en"
 #: Commands that only answer, without touching the case.
 INFO_COMMANDS = {"help": "help", "privacy": "privacy"}
 #: Buttons that stand for a command ("Erase everything" on the last message).
-COMMAND_BUTTONS = {"delete"}
+COMMAND_BUTTONS = {"delete", "objected_before"}
 #: The answers to "really erase everything?" (asked from any step, so not tied to one).
 DELETE_ANSWERS = {"yes", "no"}
 
@@ -170,7 +170,7 @@ def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
     before = case.step
     case = case.model_copy(update={"step": target})
     effects: list[Effect] = []
-    if trigger is Trigger.COUNTRY_FOUND:
+    if trigger in (Trigger.COUNTRY_FOUND, Trigger.STATE_CHOSEN):
         effects.append(questions.country_confirmed(case, ctx.k))
     if target is Step.LETTER and before is not Step.LETTER:
         case = case.model_copy(update={"letter_written_at": ctx.now, "reasons_done": True})
@@ -201,6 +201,10 @@ def target_name(trigger: Trigger) -> str:
 
 def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
     k = ctx.k
+    if name == "protect":
+        return case, [questions.protect(case, k)]
+    if name == "objected_before":  # "I objected in 2024 or 2025": no need to do it again
+        return case, [Say(message="objected_before"), *questions.ask(case, k)]
     if name in INFO_COMMANDS:
         return case, [Say(message=INFO_COMMANDS[name], context=ctx.policy.retention())]
     if name == "start":

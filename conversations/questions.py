@@ -59,17 +59,37 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
             for i in range(0, len(codes), COUNTRY_BUTTONS_PER_ROW)
         )
         return [Say(message="ask_country", buttons=rows)]
+    if s is Step.STATE:
+        regions = law_regions(case.country or "", k)
+        return [
+            Say(
+                message="ask_state",
+                context={"country": case.country},
+                buttons=(
+                    *((_press(s, code, "region", arg=code),) for code in regions),
+                    (_press(s, "other", "state.other"),),
+                ),
+            )
+        ]
     if s is Step.EMAIL:
         return [Say(message="ask_email", context={"sender_domains": k.meta_sender_domains})]
     if s is Step.REASONS:
-        required = case.country is not None and k.jurisdiction_for(case.country).reason.required
+        required = (
+            case.country is not None
+            and k.jurisdiction_for(case.country, case.region).reason.required
+        )
         toggles = tuple(
             (_press(s, r, f"reason.{r.value}", selected=r in case.reasons),) for r in Reason
         )
         return [
             Say(
                 message="ask_reasons",
-                context={"reason_required": required, "selected": [r.value for r in case.reasons]},
+                context={
+                    "reason_required": required,
+                    "selected": [r.value for r in case.reasons],
+                    # only the GDPR's Art. 21(1) asks for a "particular situation"
+                    "particular_situation": under_gdpr(case, k),
+                },
                 buttons=(*toggles, (_press(s, "done", "reasons.done"),)),
             )
         ]
@@ -83,7 +103,13 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
             )
         ]
     if s is Step.LETTER:
-        return [Say(message="ask_letter", buttons=_letter_buttons(case))]
+        return [
+            Say(
+                message="ask_letter",
+                context={"options": under_gdpr(case, k)},
+                buttons=_letter_buttons(case, k),
+            )
+        ]
     if s is Step.SUBMITTED:
         return [
             Say(
@@ -114,7 +140,21 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
     if s is Step.CODE:
         return [countdown(case, k, None, edit=False)]
     if s is Step.WAITING:
-        return [Say(message="waiting", context=timeline(case), buttons=_waiting_buttons(case))]
+        return [
+            Say(
+                message="waiting",
+                context={
+                    **timeline(case),
+                    "deadline_firm": deadline_is_firm(case, k),
+                    "objection": k.jurisdiction_for(case.country, case.region).kind
+                    is Kind.OBJECTION
+                    if case.country
+                    else False,
+                    "sender_domains": k.meta_sender_domains,
+                },
+                buttons=_waiting_buttons(case),
+            )
+        ]
     if s is Step.REGION:
         regions = k.subdivisions_of(case.country or "")
         return [
@@ -141,6 +181,7 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
             Say(
                 message="done",
                 buttons=(
+                    (_press(s, "protect", "protect"),),
                     (Button(label="done.erase", data="command:delete"),),
                     (_press(s, "start_over", "start_over"),),
                 ),
@@ -169,10 +210,30 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
     return []
 
 
-def _letter_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
+def under_gdpr(case: Case, k: Knowledge) -> bool:
+    """Whether the GDPR (or the UK GDPR) applies: its "particular situation" (Art. 21(1)), and
+    the erasure (Art. 17(1)(c)) and access (Art. 15) the objection can also ask for."""
+    law = k.jurisdiction_for(case.country, case.region).law if case.country else None
+    return law is not None and law.gdpr
+
+
+def _letter_buttons(case: Case, k: Knowledge) -> tuple[tuple[Button, ...], ...]:
     s = Step.LETTER
+    options: tuple[tuple[Button, ...], ...] = (
+        (
+            (_press(s, "erasure", "letter.add_erasure", selected=case.ask_erasure),),
+            (_press(s, "access", "letter.add_access", selected=case.ask_access),),
+        )
+        if under_gdpr(case, k)
+        else ()
+    )
+    # Where no objection right exists, what else a person can do is offered right away.
+    kind = k.jurisdiction_for(case.country, case.region).kind if case.country else None
+    protect = ((_press(s, "protect", "protect"),),) if kind is Kind.THIRD_PARTY else ()
     return (
+        *options,
         (_press(s, "submitted", "letter.submitted"),),
+        *protect,
         (_press(s, "show_letter", "letter.show"), _press(s, "edit_reason", "letter.edit_reason")),
         (_press(s, "start_over", "start_over"),),
     )
@@ -181,7 +242,7 @@ def _letter_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
 def form_help(case: Case, k: Knowledge) -> Say:
     """The form link(s) and field-by-field help, said right after the letter."""
     assert case.country is not None
-    j = k.jurisdiction_for(case.country)
+    j = k.jurisdiction_for(case.country, case.region)
     links = tuple(
         (Button(label="form.open", arg=p.value, url=k.forms[j.forms[p]].url),)
         for p in case.platforms
@@ -189,26 +250,34 @@ def form_help(case: Case, k: Knowledge) -> Say:
     return Say(
         message="form_help",
         context={
-            "jurisdiction": k.jurisdiction_key(case.country),
+            "jurisdiction": k.jurisdiction_key(case.country, case.region),
             "country": case.country,
             "platforms": [p.value for p in case.platforms],
             "linked_accounts": case.linked_accounts,
             "has_reason": bool(case.reasons or case.own_words),
         },
-        buttons=(*links, *_letter_buttons(case)),
+        buttons=(*links, *_letter_buttons(case, k)),
     )
 
 
 def country_confirmed(case: Case, k: Knowledge) -> Say:
     assert case.country is not None
+    earlier = case.country in k.advice["earlier_objections"].countries
     return Say(
         message="country_set",
-        context={"country": case.country, "jurisdiction": k.jurisdiction_key(case.country)},
+        context={
+            "country": case.country,
+            "jurisdiction": k.jurisdiction_key(case.country, case.region),
+            "earlier_objections_stay": earlier,
+        },
+        buttons=((Button(label="objected_before", data="command:objected_before"),),)
+        if earlier
+        else (),
     )
 
 
 def status(case: Case, k: Knowledge) -> Say:
-    jurisdiction = k.jurisdiction_key(case.country) if case.country else None
+    jurisdiction = k.jurisdiction_key(case.country, case.region) if case.country else None
     return Say(
         message="status",
         context={
@@ -251,7 +320,7 @@ def _waiting_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
 
 def _code_context(case: Case, k: Knowledge) -> dict[str, object]:
     assert case.country is not None
-    code = k.jurisdiction_for(case.country).code
+    code = k.jurisdiction_for(case.country, case.region).code
     return {"expected": code.expected, "minutes": code.validity_minutes}
 
 
@@ -295,11 +364,17 @@ def _full_minutes(case: Case) -> int | None:
     return int((case.code_expires_at - case.code_received_at).total_seconds() // 60)
 
 
+def deadline_is_firm(case: Case, k: Knowledge) -> bool:
+    """Whether Meta's period to answer is a confirmed legal deadline (else only a guide)."""
+    period = k.jurisdiction_for(case.country, case.region).deadline if case.country else None
+    return period is not None and period.confidence == "verified"
+
+
 def writes_complaint(case: Case, k: Knowledge) -> bool:
     """Whether escalating writes a complaint to an authority as well as the follow-up to Meta:
     only where the law gives a right a complaint can enforce, and an authority is known."""
     assert case.country is not None
-    kind = k.jurisdiction_for(case.country).kind
+    kind = k.jurisdiction_for(case.country, case.region).kind
     return kind is not Kind.THIRD_PARTY and k.regulator_for(case.country, case.region) is not None
 
 
@@ -330,7 +405,11 @@ def checkin(case: Case, k: Knowledge, deadline_passed: bool) -> Say:
         )
         return Say(
             message="deadline_passed",
-            context={**timeline(case), "complaint": complaint},
+            context={
+                **timeline(case),
+                "complaint": complaint,
+                "deadline_firm": deadline_is_firm(case, k),
+            },
             buttons=buttons,
             urgency="checkin",
         )
@@ -355,7 +434,7 @@ def authority_checkin(case: Case) -> Say:
 def escalation_context(case: Case, k: Knowledge) -> dict[str, object]:
     assert case.country is not None
     return {
-        "jurisdiction": k.jurisdiction_key(case.country),
+        "jurisdiction": k.jurisdiction_key(case.country, case.region),
         "regulator": k.regulator_key_for(case.country, case.region),
         "refused": case.refused_at is not None,
         "complaint": writes_complaint(case, k),
@@ -377,3 +456,27 @@ def delete_confirm() -> Say:
 def my_data(case: Case, k: Knowledge) -> Say:
     """The readable summary that goes with the JSON document."""
     return status(case, k).model_copy(update={"message": "mydata"})
+
+
+def protect(case: Case, k: Knowledge) -> Say:
+    """The protect-your-data checklist: for everyone, at any time (/protect)."""
+    country = case.country
+    not_yet = k.advice["ai_chat_ads"].countries  # where AI chats were not used for ads yet
+    return Say(
+        message="protect",
+        context={
+            "ai_chat_ads": None if country is None else country not in not_yet,
+            "ads_choice": (
+                "eu"
+                if country in k.advice["ads_choice"].countries
+                else "uk"
+                if country == "GB"
+                else None
+            ),
+        },
+    )
+
+
+def law_regions(country: str, k: Knowledge) -> list[str]:
+    """The regions of ``country`` with a law of their own (US-CA): asked after the country."""
+    return sorted(code for code in k.subdivision_jurisdictions if code.startswith(f"{country}-"))

@@ -17,6 +17,8 @@ class Trigger(StrEnum):
     BOTH_PLATFORMS = "both platforms"
     LINKED_ANSWERED = "linked answered"
     COUNTRY_FOUND = "country found"
+    COUNTRY_NEEDS_STATE = "country found (USA)"
+    STATE_CHOSEN = "state chosen (USA)"
     EMAIL_VALID = "email valid"
     REASONS_DONE = "reasons done"
     WORDS_GIVEN = "own words given"
@@ -50,7 +52,8 @@ TABLE: dict[Step, dict[Trigger, Step]] = {
     Step.NEW: {Trigger.START: Step.PLATFORMS},
     Step.PLATFORMS: {Trigger.ONE_PLATFORM: Step.COUNTRY, Trigger.BOTH_PLATFORMS: Step.LINKED},
     Step.LINKED: {Trigger.LINKED_ANSWERED: Step.COUNTRY},
-    Step.COUNTRY: {Trigger.COUNTRY_FOUND: Step.EMAIL},
+    Step.COUNTRY: {Trigger.COUNTRY_FOUND: Step.EMAIL, Trigger.COUNTRY_NEEDS_STATE: Step.STATE},
+    Step.STATE: {Trigger.STATE_CHOSEN: Step.EMAIL},
     Step.EMAIL: {Trigger.EMAIL_VALID: Step.REASONS},
     Step.REASONS: {Trigger.REASONS_DONE: Step.OWN_WORDS},
     Step.OWN_WORDS: {Trigger.WORDS_GIVEN: Step.LETTER, Trigger.WORDS_SKIPPED: Step.LETTER},

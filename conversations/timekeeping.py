@@ -79,7 +79,7 @@ def code_validity(case: Case, k: Knowledge) -> timedelta | None:
     """How long Meta's code is valid here, from the knowledge data (None where unknown)."""
     if case.country is None:
         return None
-    minutes = k.jurisdiction_for(case.country).code.validity_minutes
+    minutes = k.jurisdiction_for(case.country, case.region).code.validity_minutes
     return timedelta(minutes=minutes) if minutes else None
 
 
@@ -134,7 +134,7 @@ def deadline(case: Case, k: Knowledge, start: datetime) -> datetime | None:
     """When Meta's answer is due by law, for an objection sent at ``start``."""
     if case.country is None:
         return None
-    period = k.jurisdiction_for(case.country).deadline
+    period = k.jurisdiction_for(case.country, case.region).deadline
     return period.ends(start) if period else None
 
 
@@ -182,5 +182,5 @@ def wake_spread(case: Case, k: Knowledge) -> timedelta:
 def authority_report_due(case: Case, k: Knowledge, start: datetime) -> datetime | None:
     if case.country is None:
         return None
-    period = k.jurisdiction_for(case.country).authority_report
+    period = k.jurisdiction_for(case.country, case.region).authority_report
     return daytime(case, k, period.ends(start)) if period else None

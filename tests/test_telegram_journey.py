@@ -207,6 +207,7 @@ async def test_command_menus_are_set_per_language(db_path: Path) -> None:
         "cancel",
         "language",
         "timezone",
+        "protect",
         "mydata",
         "privacy",
         "delete",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from conversations import machine
-from conversations.case import Case
+from conversations.case import Case, Step
 from conversations.effects import Cancel, Effect, Say, Schedule
 from conversations.events import Command, Event, Press, Reminder, Text
 from conversations.handling import Policy
@@ -80,7 +80,9 @@ class Walk:
                 fired += self.send(Reminder(key=key, due_at=due))
         return fired
 
-    def to_letter(self, country: str = "DE", both: bool = False) -> Walk:
+    def to_letter(self, country: str = "DE", both: bool = False, region: str | None = None) -> Walk:
+        """From /start to the letter; where the law depends on the state (the USA), in
+        ``region`` ("US-CA") or, without it, in another state."""
         self.command("start")
         if both:
             self.press("platforms:both")
@@ -88,6 +90,8 @@ class Walk:
         else:
             self.press("platforms:facebook")
         self.text(country)
+        if self.case.step is Step.STATE:
+            self.press(f"state:{region or 'other'}")
         self.text("person@example.org")
         self.press("reasons:children")
         self.press("reasons:done")

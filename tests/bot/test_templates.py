@@ -72,6 +72,10 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
         Say(message=m, context=retention) for m in (*machine.INFO_COMMANDS.values(), "welcome")
     ]
     says += [questions.delete_confirm(), questions.my_data(case_for(country, language), k)]
+    says += [questions.protect(case_for(country, language), k), questions.protect(empty, k)]
+    if questions.law_regions(country, k):
+        at_state = case_for(country, language).model_copy(update={"step": Step.STATE})
+        says += questions.ask(at_state, k)
     says += [
         Say(message=m)
         for m in (
@@ -96,6 +100,7 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             "timezone_unknown",
             "timezone_needs_country",
             "delete_answer_expected",
+            "objected_before",
         )
     ]
     says.append(Say(message="own_words_confirm", context={"words": HOSTILE}))
@@ -309,7 +314,7 @@ def test_follow_up_and_complaint_render_for_every_jurisdiction(
                 continue
             complaint = renderer.letter(case, "complaint").full_text
             assert "None" not in complaint and "holder@example.org" in complaint
-            assert knowledge.meta_contact.controller in complaint
+            assert knowledge.meta_contact_for(country).controller in complaint
             if with_proof:
                 assert HOSTILE in complaint  # the pasted confirmation, exactly as given
             regulator = knowledge.regulator_for(country, case.region)

@@ -294,3 +294,27 @@ def test_escalation_describes_only_the_texts_it_wrote(
         assert kinds == ["followup", "complaint"]
         assert escalated.context["complaint"] is True
         assert "escalated:authority_answered" in buttons
+
+
+@pytest.mark.parametrize(("country", "firm"), [("DE", True), ("GB", True), ("BR", False)])
+def test_a_period_that_is_only_a_guide_is_not_called_the_law(
+    knowledge: Knowledge, renderer: Renderer, country: str, firm: bool
+) -> None:
+    """Brazil's 15 days are a guide, not a confirmed deadline: no "by law Meta has to answer"."""
+    walk = submitted(knowledge, country)
+    effects = walk.press("submitted:no_code_needed")
+    (waiting,) = [e for e in effects if isinstance(e, Say) and e.message == "waiting"]
+    shown = renderer.message(waiting, "en").plain
+    assert ("By law Meta has to answer by" in shown) is firm
+    assert ("As a guide" in shown) is not firm
+
+
+def test_the_complaint_language_is_named_when_it_is_not_the_persons(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    walk = submitted(knowledge, "FR")
+    walk.press("submitted:no_code_needed")
+    effects = walk.press("waiting:escalate")
+    (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
+    assert "expects complaints in French" in renderer.message(escalated, "en").plain
+    assert "Französisch" in renderer.message(escalated, "de").plain

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.renderer import Renderer
 from conversations import machine, questions
 from conversations.case import Case, Reason, Step
 from conversations.effects import Forget, Say, SendData, SendLetter
@@ -146,6 +147,14 @@ def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
             base.model_copy(update={"step": Step.COUNTRY}),
             Text(text="france"),
         ),
+        (Step.COUNTRY, machine.Trigger.COUNTRY_NEEDS_STATE): (
+            base.model_copy(update={"step": Step.COUNTRY}),
+            Text(text="United States"),
+        ),
+        (Step.STATE, machine.Trigger.STATE_CHOSEN): (
+            base.model_copy(update={"step": Step.STATE, "country": "US"}),
+            Press(data="state:US-CA"),
+        ),
         (Step.EMAIL, machine.Trigger.EMAIL_VALID): (
             base.model_copy(update={"step": Step.EMAIL}),
             Text(text="a@b.example"),
@@ -253,7 +262,8 @@ def test_country_in_any_supported_form(knowledge: Knowledge, typed: str, code: s
     case = Case.new(1, NOW).model_copy(update={"step": Step.COUNTRY, "language": "en"})
     new_case, _ = machine.step(case, Text(text=typed), NOW, knowledge)
     assert new_case.country == code
-    assert new_case.step is Step.EMAIL
+    # in the USA the state decides the law: it is asked next
+    assert new_case.step is (Step.STATE if code == "US" else Step.EMAIL)
 
 
 @pytest.mark.parametrize(
@@ -543,3 +553,150 @@ def test_other_text_while_erase_is_asked_asks_again_and_never_becomes_own_words(
     assert not any(isinstance(e, Forget) for e in effects)
     walk.text("no")
     assert walk.case.own_words is None and not walk.case.erase_asked
+
+
+def test_gdpr_letters_can_also_ask_for_erasure_and_access(knowledge: Knowledge) -> None:
+    """Under the GDPR (and the UK GDPR) the person can tick two more requests; each tap
+    rewrites the text and shows the tick; a second tap takes it out again."""
+    walk = Walk.begin(knowledge, START).to_letter("DE")
+    effects = walk.press("letter:erasure")
+    assert walk.case.ask_erasure and not walk.case.ask_access
+    (letter,) = [e for e in effects if isinstance(e, SendLetter)]
+    assert letter.case.ask_erasure
+    (ask,) = [e for e in effects if isinstance(e, Say) and e.message == "ask_letter"]
+    ticks = {b.data: b.selected for row in ask.buttons for b in row}
+    assert ticks["letter:erasure"] is True and ticks["letter:access"] is False
+    walk.press("letter:access")
+    walk.press("letter:erasure")
+    assert walk.case.ask_access and not walk.case.ask_erasure
+
+
+@pytest.mark.parametrize("country", ["US", "JP", "BR"])
+def test_no_gdpr_options_where_the_gdpr_does_not_apply(knowledge: Knowledge, country: str) -> None:
+    walk = Walk.begin(knowledge, START).to_letter(country)
+    (ask,) = questions.ask(walk.case, knowledge)
+    assert "letter:erasure" not in [b.data for row in ask.buttons for b in row]
+    effects = walk.press("letter:erasure")
+    assert said(effects)[0] == "stale_button" and not walk.case.ask_erasure
+
+
+@pytest.mark.parametrize(("country", "gdpr"), [("DE", True), ("GB", True), ("US", False)])
+def test_the_particular_situation_is_only_claimed_where_the_gdpr_asks_for_it(
+    knowledge: Knowledge, renderer: Renderer, country: str, gdpr: bool
+) -> None:
+    walk = Walk.begin(knowledge, START)
+    walk.command("start")
+    walk.press("platforms:facebook")
+    walk.text(country)
+    walk.text("a@example.org")
+    (ask,) = questions.ask(walk.case, knowledge)
+    shown = renderer.message(ask, "en").plain
+    assert ("particular situation" in shown) is gdpr
+
+
+# -- the USA: the state decides the law ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "region", "jurisdiction"),
+    [("state:US-CA", "US-CA", "us_ca"), ("state:other", None, "us")],
+)
+def test_americans_are_asked_their_state_and_only_californians_get_the_ccpa(
+    knowledge: Knowledge, answer: str, region: str | None, jurisdiction: str
+) -> None:
+    walk = Walk.begin(knowledge, START)
+    walk.command("start")
+    walk.press("platforms:facebook")
+    walk.text("United States")
+    assert walk.case.step is Step.STATE
+    effects = walk.press(answer)
+    assert walk.case.step is Step.EMAIL and walk.case.region == region
+    (confirmed,) = [e for e in effects if isinstance(e, Say) and e.message == "country_set"]
+    assert confirmed.context["jurisdiction"] == jurisdiction
+    assert knowledge.jurisdiction_key("US", walk.case.region) == jurisdiction
+
+
+@pytest.mark.parametrize(
+    ("typed", "region"), [("California", "US-CA"), ("CA", "US-CA"), ("Texas", "US-TX")]
+)
+def test_a_typed_state_is_understood(knowledge: Knowledge, typed: str, region: str) -> None:
+    walk = Walk.begin(knowledge, START)
+    walk.command("start")
+    walk.press("platforms:facebook")
+    walk.text("USA")
+    walk.text(typed)
+    assert walk.case.step is Step.EMAIL and walk.case.region == region
+
+
+def test_a_new_country_forgets_the_old_state(knowledge: Knowledge) -> None:
+    walk = Walk.begin(knowledge, START).to_letter("US", region="US-CA")
+    assert walk.case.region == "US-CA"
+    walk.press("letter:start_over")
+    walk.press("platforms:facebook")
+    walk.text("Germany")
+    assert walk.case.region is None and walk.case.step is Step.EMAIL
+
+
+# -- the protect-your-data checklist ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("country", "ads"), [("DE", False), ("US", True), ("BR", True), ("KR", False)]
+)
+def test_protect_checklist_is_there_for_everyone_with_the_right_regional_facts(
+    knowledge: Knowledge, renderer: Renderer, country: str, ads: bool
+) -> None:
+    walk = Walk.begin(knowledge, START).to_letter(country)
+    (say,) = walk.command("protect")
+    assert say.message == "protect" and say.context["ai_chat_ads"] is ads
+    shown = renderer.message(say, "en").plain
+    assert "A private profile is not enough" in shown and "Advanced Chat Privacy" in shown
+    assert ("to personalise ads and content here" in shown) is ads
+
+
+def test_protect_is_offered_at_the_letter_where_no_objection_right_exists(
+    knowledge: Knowledge,
+) -> None:
+    walk = Walk.begin(knowledge, START).to_letter("AU")
+    (ask,) = questions.ask(walk.case, knowledge)
+    assert "letter:protect" in [b.data for row in ask.buttons for b in row]
+    assert said(walk.press("letter:protect")) == ["protect"]
+    walk = Walk.begin(knowledge, START).to_letter("DE")
+    (ask,) = questions.ask(walk.case, knowledge)
+    assert "letter:protect" not in [b.data for row in ask.buttons for b in row]
+
+
+@pytest.mark.parametrize(
+    ("country", "offered"), [("DE", True), ("GB", True), ("BR", True), ("CH", False), ("US", False)]
+)
+def test_people_who_objected_before_are_told_they_need_not_object_again(
+    knowledge: Knowledge, renderer: Renderer, country: str, offered: bool
+) -> None:
+    """Where the sources say an earlier objection stays valid, the country message says so and
+    offers "I objected in 2024 or 2025"; the answer explains and the journey goes on."""
+    walk = Walk.begin(knowledge, START)
+    walk.command("start")
+    walk.press("platforms:facebook")
+    effects = walk.text(country)
+    if walk.case.step is Step.STATE:
+        effects = walk.press("state:other")
+    (confirmed,) = [e for e in effects if isinstance(e, Say) and e.message == "country_set"]
+    buttons = [b.data for row in confirmed.buttons for b in row]
+    assert ("command:objected_before" in buttons) is offered
+    if offered:
+        before = walk.case
+        reply = walk.press("command:objected_before")
+        assert said(reply) == ["objected_before", "ask_email"] and walk.case == before
+        assert "earlier objection still counts" in renderer.message(reply[0], "en").plain
+
+
+def test_the_waiting_message_shows_how_to_recognise_metas_confirmation(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    walk = Walk.begin(knowledge, START).to_letter("DE")
+    walk.press("letter:submitted")
+    effects = walk.press("submitted:no_code_needed")
+    (waiting,) = [e for e in effects if isinstance(e, Say) and e.message == "waiting"]
+    shown = renderer.message(waiting, "en").plain
+    assert "We will honour your objection for your public information" in shown
+    assert "facebookmail.com" in shown

@@ -32,7 +32,7 @@ from pydantic import TypeAdapter
 
 from bot.ics import calendar_file
 from bot.renderer import TEMPLATES_DIR, Renderer
-from conversations import events, machine, questions, timekeeping
+from conversations import answers, events, machine, questions, timekeeping
 from conversations.case import Case, Reason, Step
 from conversations.effects import (
     MESSAGE_KINDS,
@@ -273,7 +273,8 @@ def erases(case: Case, event: Event) -> bool:
         return event.name.lower() == "delete"
     if isinstance(event, Press):
         return event.data in ("command:delete", "delete:yes", f"{case.step}:start_over")
-    return False
+    # a typed "yes" answers an open "Erase everything?"
+    return case.erase_asked and isinstance(event, Text) and answers.meaning(event.text) == "yes"
 
 
 def answers_this_question(case: Case, event: Event) -> set[str]:
@@ -283,6 +284,8 @@ def answers_this_question(case: Case, event: Event) -> set[str]:
     how, fields = ANSWER_PROMPTS[case.step]
     if isinstance(event, Text) and how in ("text", "both"):
         return fields
+    if isinstance(event, Text) and answers.meaning(event.text) is not None:
+        return fields  # a typed "yes", "nein", "skip" is the button that means it
     if isinstance(event, Press) and how in ("press", "both"):
         return fields if event.data.startswith(f"{case.step}:") else set()
     return set()
