@@ -105,6 +105,7 @@ class Renderer:
         )
         names = Locale.parse(language).languages
         env.filters["language_name"] = lambda code: str(names.get(code, code))
+        env.filters["region_name"] = lambda code: ", ".join(subdivision_names(code)) or code
         env.filters["localtime"] = lambda iso, tz: _local(iso, tz, language, with_date=True)
         env.filters["clock"] = lambda iso, tz: _local(iso, tz, language, with_date=False)
         env.filters["localdate"] = lambda iso, tz: format_date(

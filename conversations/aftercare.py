@@ -95,19 +95,22 @@ def on_waiting_press(case: Case, value: str, ctx: Context) -> Result:
 
 def _escalation(case: Case, ctx: Context) -> Trigger:
     """Escalate; first ask for the region where it decides the authority (German states)."""
-    needs_region = bool(ctx.k.subdivisions_of(case.country or "")) and case.region is None
+    needs_region = bool(ctx.k.regulator_regions(case.country or "")) and case.region is None
     return Trigger.ESCALATE_ASK_REGION if needs_region else Trigger.ESCALATE
 
 
 def on_region_press(case: Case, value: str, ctx: Context) -> Result:
-    if value not in ctx.k.subdivisions_of(case.country or ""):
+    country = case.country or ""
+    if value == "other" and not ctx.k.subdivisions_of(country):  # Canada, outside Québec
+        return Move(Trigger.REGION_CHOSEN, {"region": None})
+    if value not in ctx.k.regulator_regions(country):
         raise Rejected("stale_button")
     return Move(Trigger.REGION_CHOSEN, {"region": value})
 
 
 def on_region_text(case: Case, text: str, ctx: Context) -> Result:
     country = case.country or ""
-    code = countries.resolve_subdivision(country, text, ctx.k.subdivisions_of(country))
+    code = countries.resolve_subdivision(country, text, ctx.k.regulator_regions(country))
     if code is None:
         raise Rejected("region_unknown")
     return Move(Trigger.REGION_CHOSEN, {"region": code})

@@ -429,6 +429,12 @@ class Knowledge(_Strict):
             return []
         return sorted(c for c in self.subdivision_regulators if c.startswith(f"{country}-"))
 
+    def regulator_regions(self, country: str) -> list[str]:
+        """The regions with an authority of their own (the German states, Québec): asked before
+        a complaint is written. All of the country's regions where its own authority is only a
+        stand-in (``subdivisions_of``), else the exceptions to a national authority."""
+        return sorted(c for c in self.subdivision_regulators if c.startswith(f"{country}-"))
+
     def regions_with_own_rules(self, country: str) -> list[str]:
         """Every region whose law or authority differs from the country's: US-CA (the CCPA and
         CalPrivacy), CA-QC (the CAI), the German states. A journey that knows the person's region

@@ -156,13 +156,20 @@ def ask(case: Case, k: Knowledge) -> list[Say]:
             )
         ]
     if s is Step.REGION:
-        regions = k.subdivisions_of(case.country or "")
+        country = case.country or ""
+        regions = k.regulator_regions(country)
+        every_region = bool(k.subdivisions_of(country))  # the German states: one must be chosen
+        other = () if every_region else ((_press(s, "other", "region.other"),),)
         return [
             Say(
                 message="ask_region",
-                buttons=tuple(
-                    tuple(_press(s, c, "region", arg=c) for c in regions[i : i + 2])
-                    for i in range(0, len(regions), 2)
+                context={"country": country, "regions": regions, "every_region": every_region},
+                buttons=(
+                    *(
+                        tuple(_press(s, c, "region", arg=c) for c in regions[i : i + 2])
+                        for i in range(0, len(regions), 2)
+                    ),
+                    *other,
                 ),
             )
         ]

@@ -44,7 +44,7 @@ def test_code_countdown_edits_one_message_and_reminds_at_30_10_5(knowledge: Know
     assert not walk.reminders, "nothing left scheduled after expiry"
 
 
-@pytest.mark.parametrize("country", ["US", "CA", "JP", "KR", "AU", "IN", "BR"])
+@pytest.mark.parametrize("country", ["US", "CA", "JP", "KR", "AU", "IN"])
 def test_a_code_of_unknown_validity_is_never_called_expired(
     knowledge: Knowledge, country: str
 ) -> None:
@@ -278,7 +278,7 @@ def test_escalation_describes_only_the_texts_it_wrote(
     walk.press("submitted:no_code_needed")
     effects = walk.press("waiting:escalate")
     if walk.case.step is Step.REGION:
-        effects = walk.press("region:DE-BY")
+        effects = walk.press("region:DE-BY" if country == "DE" else "region:other")
     kinds = [e.letter for e in effects if isinstance(e, SendLetter)]
     (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
     buttons = [b.data for row in escalated.buttons for b in row]
@@ -318,3 +318,29 @@ def test_the_complaint_language_is_named_when_it_is_not_the_persons(
     (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
     assert "expects complaints in French" in renderer.message(escalated, "en").plain
     assert "Französisch" in renderer.message(escalated, "de").plain
+
+
+@pytest.mark.parametrize(
+    ("answer", "regulator"), [("region:CA-QC", "ca_qc"), ("region:other", "ca")]
+)
+def test_canadians_are_asked_about_quebec_before_the_authority_is_named(
+    knowledge: Knowledge, answer: str, regulator: str
+) -> None:
+    """Québec has its own authority (the CAI): asked at escalation, with "somewhere else"."""
+    walk = submitted(knowledge, "CA")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:escalate")
+    assert walk.case.step is Step.REGION
+    (ask,) = [e for e in walk.effects if isinstance(e, Say) and e.message == "ask_region"][-1:]
+    assert [b.data for row in ask.buttons for b in row] == ["region:CA-QC", "region:other"]
+    effects = walk.press(answer)
+    (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
+    assert escalated.context["regulator"] == regulator
+
+
+def test_germans_must_choose_their_state(knowledge: Knowledge) -> None:
+    walk = submitted(knowledge, "DE")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:escalate")
+    walk.press("region:other")  # there is no "somewhere else" in Germany
+    assert walk.case.step is Step.REGION
