@@ -593,15 +593,14 @@ async def stop(*tasks: asyncio.Task[Any]) -> None:
 
 
 def _case(chat_id: int, now: datetime, **fields: Any) -> Any:
-    from conversations.case import Case
+    from conversations import Case
 
     return Case(chat_id=chat_id, language="en", created_at=now, updated_at=now, **fields)
 
 
 def code_case(chat_id: int, now: datetime, expires: datetime) -> Any:
     """A person who has Meta's code (step CODE): a ``code_left:30`` reminder says "30 minutes"."""
-    from conversations.case import Step
-    from conversations.knowledge import Platform
+    from conversations import Platform, Step
 
     return _case(
         chat_id,
@@ -619,8 +618,7 @@ def code_case(chat_id: int, now: datetime, expires: datetime) -> Any:
 
 def waiting_case(chat_id: int, now: datetime) -> Any:
     """A person waiting for Meta's answer (step WAITING): the one who gets check-ins."""
-    from conversations.case import Step
-    from conversations.knowledge import Platform
+    from conversations import Platform, Step
 
     return _case(
         chat_id,
@@ -660,8 +658,7 @@ async def lag_run(
     from bot.inbox import Inbox
     from bot.outbox import Outbox
     from bot.scheduler import Scheduler
-    from conversations.effects import Schedule
-    from conversations.timekeeping import CODE_LEFT
+    from conversations import CODE_LEFT, Schedule
 
     path = tmp / f"lag-{load.count}.sqlite3"
     storage = await open_storage(path)
@@ -800,7 +797,7 @@ async def bench_backlog(
     tmp: Path, backlog: int, duration: float, renderer: Any, latency: float, summary: Summary
 ) -> None:
     from bot.outbox import Limits, Outbox
-    from conversations.effects import Say
+    from conversations import Say
 
     heading(f"3. Throughput with a {backlog:,}-message backlog (rate limit 30/s)")
     print(
@@ -876,8 +873,7 @@ async def bench_urgency(
     tmp: Path, checkins: int, urgent: int, renderer: Any, latency: float, summary: Summary
 ) -> None:
     from bot.outbox import Outbox
-    from conversations import questions
-    from conversations.effects import Say
+    from conversations import Say, checkin
 
     heading(f"4. Urgency: {urgent} countdowns / replies while {checkins:,} check-ins are queued")
     print(
@@ -899,7 +895,7 @@ async def bench_urgency(
         t = time.perf_counter()
         for chat in checkin_chats:
             case = waiting_case(chat, now)
-            await storage.commit(case, [questions.checkin(case, False)])
+            await storage.commit(case, [checkin(case, False)])
         log(f"urgency: queued {checkins:,} check-ins in {secs(time.perf_counter() - t)}")
         task = asyncio.create_task(outbox.run(), name="outbox")
         await asyncio.sleep(2.0)
@@ -1067,10 +1063,10 @@ async def live(
     summary: Summary,
 ) -> None:
     from bot.renderer import Renderer
-    from conversations import knowledge as knowledge_data
+    from conversations import load_knowledge
 
     t = time.perf_counter()
-    knowledge = knowledge_data.load()
+    knowledge = load_knowledge()
     renderer = Renderer(knowledge)
     log(f"renderer ready in {secs(time.perf_counter() - t)} (real knowledge file and templates)")
     if "lag" in phases:

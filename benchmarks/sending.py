@@ -402,7 +402,7 @@ def utc_now() -> datetime:
 
 
 def _case(chat_id: int, now: datetime) -> Any:
-    from conversations.case import Case
+    from conversations import Case
 
     return Case.new(chat_id, now).model_copy(update={"language": "en"})
 
@@ -425,7 +425,7 @@ async def run_ours(
     from bot.outbox import Limits, Outbox
     from bot.storage import Storage
     from bot.telegram_adapter import TelegramTransport, build_application
-    from conversations.effects import Say
+    from conversations import Say
 
     storage = await Storage.open(tmp / f"outbox-{latency:g}.sqlite3", Sealer((new_key(),)))
     app = build_application(TOKEN, stub.base_url)
@@ -533,7 +533,7 @@ async def bench_latency(
     renderer: Any,
     summary: Summary,
 ) -> None:
-    from conversations.effects import Say
+    from conversations import Say
 
     heading(f"stub latency {latency * 1000:.0f} ms: {args.messages:,} check-ins + 50 countdowns")
     text = renderer.message(Say(message="help"), "en").html
@@ -613,9 +613,9 @@ async def bench_latency(
 
 async def live(args: argparse.Namespace, tmp: Path, summary: Summary) -> None:
     from bot.renderer import Renderer
-    from conversations import knowledge as knowledge_data
+    from conversations import load_knowledge
 
-    renderer = Renderer(knowledge_data.load())
+    renderer = Renderer(load_knowledge())
     stub = Stub()
     log(f"stub Bot API server on {stub.base_url} (a child process)")
     try:

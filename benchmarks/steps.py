@@ -291,7 +291,7 @@ async def run_full(
     from bot.__main__ import build_telegram
     from bot.keys import load_sealer
     from bot.settings import Settings
-    from conversations.case import Step
+    from conversations import Step
 
     db = tmp / "data" / "db.sqlite3"
     key_file = tmp / "keys" / "k.key"

@@ -37,16 +37,29 @@ from bot.telegram_adapter import (
     install_handlers,
     set_command_menus,
 )
-from conversations import countries, timekeeping
-from conversations import knowledge as knowledge_data
-from conversations.case import Case, Reason, Step
-from conversations.countries import is_country
-from conversations.diagram import mermaid
-from conversations.effects import LetterKind
-from conversations.events import MailReport, Text
-from conversations.handling import Context, Handler, Move, Rejected, Stay
-from conversations.journey import on_email_text, on_own_words_text
-from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from conversations import (
+    LANGUAGES,
+    Case,
+    Knowledge,
+    LetterKind,
+    MailReport,
+    Platform,
+    Reason,
+    Rejected,
+    Step,
+    authority_report_due,
+    checked_email,
+    checked_own_words,
+    code_validity,
+    country_name,
+    deadline,
+    default_zone,
+    is_country,
+    load_knowledge,
+    mermaid,
+    resolve_country,
+    subdivision_names,
+)
 
 log = logging.getLogger("bot")
 
@@ -185,7 +198,7 @@ class _BadArgument(Exception):
 
 
 def _letter(args: argparse.Namespace) -> int:
-    knowledge = knowledge_data.load()
+    knowledge = load_knowledge()
     renderer = Renderer(knowledge)
     now = datetime.now(UTC)
     try:
@@ -202,7 +215,7 @@ def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now
     """The case the chat would hold, from the arguments, checked by the chat's own handlers."""
     country = args.country.strip().upper()
     if not is_country(country):
-        near = countries.resolve(args.country, k)
+        near = resolve_country(args.country, k)
         codes = (near.code,) if near.code else near.suggestions
         hint = f" (did you mean {' or '.join(codes)}?)" if codes else ""
         raise _BadArgument(f"unknown country code {args.country!r}{hint}")
@@ -213,16 +226,15 @@ def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now
             "platforms": tuple(dict.fromkeys(Platform(p) for p in args.platform)),
             "reasons": tuple(r for r in Reason if r.value in args.reason),
             "language": args.lang,
-            "timezone": timekeeping.default_zone(country),
+            "timezone": default_zone(country),
             "letter_written_at": now,
         }
     )
-    email = _answer(on_email_text, case, args.email, "--email", k, renderer, now)
-    case = case.model_copy(update={"email": email.updates.get("email", args.email.strip())})
+    email = _answer(checked_email, args.email, "--email", case, renderer)
+    case = case.model_copy(update={"email": email})
     if args.text is not None:
         # Where the chat would first ask "use these words?" (a one-word answer), --text is the yes.
-        words = _answer(on_own_words_text, case, args.text, "--text", k, renderer, now)
-        own_words = words.updates.get("own_words", args.text.strip())
+        own_words = _answer(checked_own_words, args.text, "--text", case, renderer)
         case = case.model_copy(update={"own_words": own_words})
     if args.kind in ("followup", "complaint"):
         case = _sample_timeline(case, k, now, refused=args.refused)
@@ -230,17 +242,11 @@ def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now
 
 
 def _answer(
-    handler: Handler,
-    case: Case,
-    text: str,
-    option: str,
-    k: Knowledge,
-    renderer: Renderer,
-    now: datetime,
-) -> Move | Stay:
+    check: Callable[[str], str], text: str, option: str, case: Case, renderer: Renderer
+) -> str:
     """What the chat makes of ``text`` typed as an answer; its refusal, in one line, if any."""
     try:
-        return handler(case, text, Context(now=now, k=k, event=Text(text=text)))
+        return check(text)
     except Rejected as rejected:
         assert case.language is not None
         refusal = renderer.message(rejected.say, case.language).plain
@@ -259,11 +265,11 @@ def _region(args: argparse.Namespace, country: str) -> str | None:
     if "-" not in code:
         code = f"{country}-{code}"
     # ISO 3166-2 codes begin with their country's ISO 3166-1 code
-    names = countries.subdivision_names(code)
+    names = subdivision_names(code)
     if not names:
         raise _BadArgument(f"{option}: {given!r} is not an ISO 3166-2 region code (e.g. DE-BY)")
     if code.split("-", 1)[0] != country:
-        where = countries.country_name(country, "en")
+        where = country_name(country, "en")
         raise _BadArgument(f"{option}: {code} ({names[0]}) is not in {where} ({country})")
     return code
 
@@ -279,11 +285,11 @@ def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) 
     if refused:
         entered = now - ladder[len(ladder) // 2]
     else:
-        probe = timekeeping.deadline(case, k, now)
+        probe = deadline(case, k, now)
         entered = now - (probe - now if probe else ladder[-1])
-        while (due := timekeeping.deadline(case, k, entered)) and due > now - timedelta(days=1):
+        while (due := deadline(case, k, entered)) and due > now - timedelta(days=1):
             entered -= timedelta(days=1)  # calendar months differ in length
-    validity = timekeeping.code_validity(case, k)
+    validity = code_validity(case, k)
     submitted = entered - validity / 2 if validity else entered  # entered while it was valid
     return case.model_copy(
         update={
@@ -293,10 +299,10 @@ def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) 
             "code_received_at": submitted,
             "code_expires_at": submitted + validity if validity else None,
             "code_entered_at": entered,
-            "deadline_at": timekeeping.deadline(case, k, entered),
+            "deadline_at": deadline(case, k, entered),
             "refused_at": now if refused else None,
             "escalated_at": now,
-            "authority_report_due_at": timekeeping.authority_report_due(case, k, now),
+            "authority_report_due_at": authority_report_due(case, k, now),
         }
     )
 
@@ -366,7 +372,7 @@ async def _rotate_key(settings: Settings) -> int:
 
 async def _console(settings: Settings) -> None:
     sealer = sealer_for(settings)
-    knowledge = knowledge_data.load()
+    knowledge = load_knowledge()
     renderer = Renderer(knowledge)
     storage = await Storage.open(settings.database_path, sealer)
     transport = ConsoleTransport()
@@ -470,7 +476,7 @@ async def build_telegram(
     background sender's rate limits, and leave reminders to the test.
     """
     assert settings.telegram_token is not None
-    knowledge = knowledge_data.load()
+    knowledge = load_knowledge()
     renderer = Renderer(knowledge)
     app = build_application(
         settings.telegram_token.get_secret_value(), settings.telegram_api_url, request

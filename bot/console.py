@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.outbox import Outbox
 from bot.renderer import Message, RenderedButton
-from conversations.events import Command, Event, Press, Text
+from conversations import Command, Event, Press, Text
 
 
 class ConsoleTransport:

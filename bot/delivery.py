@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from conversations.effects import MESSAGE_KINDS, Effect
+from conversations import MESSAGE_KINDS, Effect
 
 Lane = Literal["chat", "mail"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from conversations.case import Case
+from conversations import Case
 
 
 def my_data(case: Case, scheduled: dict[str, datetime], exported_at: datetime) -> bytes:

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from bot.renderer import Renderer
-from conversations.case import Case
-from conversations.effects import Button
+from conversations import Button, Case
 
 #: A deadline is shown as a short event at its moment, with a reminder a day before.
 EVENT_LENGTH = timedelta(minutes=15)

@@ -25,14 +25,24 @@ from datetime import UTC, datetime
 
 from bot.renderer import Renderer
 from bot.storage import DueReminder, Storage
-from conversations import machine, questions
-from conversations.case import Case
-from conversations.countries import normalize
-from conversations.effects import Forget, Say, Schedule
-from conversations.events import Event, MailReport, Press, Reminder, Text
-from conversations.handling import Policy
-from conversations.knowledge import Knowledge
-from conversations.machine import supported_language
+from conversations import (
+    Case,
+    Event,
+    Forget,
+    Knowledge,
+    MailReport,
+    Policy,
+    Press,
+    Reminder,
+    Say,
+    Schedule,
+    Text,
+    ask,
+    delete_confirm,
+    normalize,
+    step,
+    supported_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +184,7 @@ class Inbox:
             return False  # a reminder for someone who was forgotten: drop it, say nothing
         case = case or Case.new(chat_id, now)
         event = self._label_as_press(case, event)
-        new_case, effects = machine.step(case, event, now, self._knowledge, self._policy)
+        new_case, effects = step(case, event, now, self._knowledge, self._policy)
         await self._storage.commit(new_case, effects, reminder_id, update_id)
         # Steps and event kinds only: never chat ids, answers or typed text.
         log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
@@ -190,11 +200,7 @@ class Inbox:
         if not typed:
             return event
         # The open question: "Erase everything?" while it is asked, else the step's own.
-        shown = (
-            [questions.delete_confirm()]
-            if case.erase_asked
-            else questions.ask(case, self._knowledge)
-        )
+        shown = [delete_confirm()] if case.erase_asked else ask(case, self._knowledge)
         for say in shown:
             for row in say.buttons:
                 for button in row:

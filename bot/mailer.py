@@ -19,7 +19,7 @@ import aiosmtplib
 from email_validator import validate_email
 
 from bot.renderer import Renderer
-from conversations.case import Case
+from conversations import Case
 
 #: SMTP reply codes from this one on mean "never": retrying cannot help.
 PERMANENT_FROM = 500

@@ -40,7 +40,7 @@ from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
 from bot.storage import OutboxItem, Storage
-from conversations.effects import Say, SendCalendar, SendData, SendEmail, SendLetter
+from conversations import Say, SendCalendar, SendData, SendEmail, SendLetter
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,18 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from conversations import letter as letter_facts
-from conversations.case import Case
-from conversations.countries import country_name, subdivision_names
-from conversations.effects import Button, LetterKind, Say
-from conversations.knowledge import LANGUAGES, Knowledge
+from conversations import (
+    LANGUAGES,
+    Button,
+    Case,
+    Knowledge,
+    LetterKind,
+    Say,
+    country_name,
+    letter_context,
+    letter_templates,
+    subdivision_names,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 #: Telegram's CopyTextButton takes at most 256 characters.
@@ -182,8 +189,8 @@ class Renderer:
 
     def letter(self, case: Case, kind: LetterKind = "objection") -> Letter:
         assert case.language is not None
-        form_name, full_name = letter_facts.template_names(case, self.knowledge, kind)
-        context = letter_facts.context(case, self.knowledge)
+        form_name, full_name = letter_templates(case, self.knowledge, kind)
+        context = letter_context(case, self.knowledge)
         # The person's own words go in exactly as typed: the tidying of template blank lines
         # runs around a placeholder, which is replaced by their text afterwards.
         own_words = context.get("own_words")
@@ -205,7 +212,7 @@ class Renderer:
         """Subject and plain-text body of the e-mail copy (``templates/email/<lang>/``)."""
         assert case.language is not None
         env = self._letters[case.language]
-        context = {**letter_facts.context(case, self.knowledge), "form_text": letter.form_text}
+        context = {**letter_context(case, self.knowledge), "form_text": letter.form_text}
         subject = env.get_template(f"email/{case.language}/subject.txt.j2").render(**context)
         body = env.get_template(f"email/{case.language}/body.txt.j2").render(**context)
         return " ".join(subject.split()), _tidy(body)

@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.keys import Sealer, load_sealer
-from conversations.handling import Policy
+from conversations import Policy
 
 
 class Settings(BaseSettings):

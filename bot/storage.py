@@ -28,8 +28,7 @@ from pydantic import TypeAdapter
 
 from bot.delivery import Delivery, plan
 from bot.keys import Sealer
-from conversations.case import Case, Step
-from conversations.effects import Cancel, Effect, Forget, Schedule
+from conversations import Cancel, Case, Effect, Forget, Schedule, Step
 
 MIGRATIONS: tuple[str, ...] = (
     """

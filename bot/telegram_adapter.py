@@ -39,9 +39,7 @@ from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
 from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
-from conversations.effects import Button
-from conversations.events import Command, Edited, Event, Media, Press, Text
-from conversations.knowledge import LANGUAGES
+from conversations import LANGUAGES, Button, Command, Edited, Event, Media, Press, Text
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,94 @@
+"""The brain of optout-bot: the journey as a pure function, its data, and its vocabulary.
+
+``step(case, event, now, knowledge) -> (case, effects)`` is the whole conversation. No I/O, no
+clock, no prose: the shell (``bot/``) hands in the knowledge and the time, carries out the
+effects, and renders the messages they name. The shell imports only what is listed here.
+"""
+
+from conversations.case import Case, Proof, Reason, Step
+from conversations.countries import country_name, is_country, normalize, subdivision_names
+from conversations.countries import resolve as resolve_country
+from conversations.diagram import mermaid
+from conversations.effects import (
+    MESSAGE_KINDS,
+    Button,
+    Cancel,
+    Effect,
+    Forget,
+    LetterKind,
+    Say,
+    Schedule,
+    SendCalendar,
+    SendData,
+    SendEmail,
+    SendLetter,
+)
+from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
+from conversations.handling import Policy, Rejected
+from conversations.journey import checked_email, checked_own_words
+from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from conversations.knowledge import load as load_knowledge
+from conversations.letter import context as letter_context
+from conversations.letter import template_names as letter_templates
+from conversations.machine import step, supported_language
+from conversations.questions import ask, checkin, delete_confirm
+from conversations.timekeeping import (
+    CODE_LEFT,
+    authority_report_due,
+    code_validity,
+    deadline,
+    default_zone,
+)
+
+__all__ = [
+    "CODE_LEFT",
+    "LANGUAGES",
+    "MESSAGE_KINDS",
+    "Button",
+    "Cancel",
+    "Case",
+    "Command",
+    "Edited",
+    "Effect",
+    "Event",
+    "Forget",
+    "Knowledge",
+    "LetterKind",
+    "MailReport",
+    "Media",
+    "Platform",
+    "Policy",
+    "Press",
+    "Proof",
+    "Reason",
+    "Rejected",
+    "Reminder",
+    "Say",
+    "Schedule",
+    "SendCalendar",
+    "SendData",
+    "SendEmail",
+    "SendLetter",
+    "Step",
+    "Text",
+    "ask",
+    "authority_report_due",
+    "checked_email",
+    "checked_own_words",
+    "checkin",
+    "code_validity",
+    "country_name",
+    "deadline",
+    "default_zone",
+    "delete_confirm",
+    "is_country",
+    "letter_context",
+    "letter_templates",
+    "load_knowledge",
+    "mermaid",
+    "normalize",
+    "resolve_country",
+    "step",
+    "subdivision_names",
+    "supported_language",
+]

@@ -73,6 +73,11 @@ def on_state_text(case: Case, text: str, ctx: Context) -> Result:
 
 
 def on_email_text(case: Case, text: str, ctx: Context) -> Result:
+    return Move(Trigger.EMAIL_VALID, {"email": checked_email(text)})
+
+
+def checked_email(text: str) -> str:
+    """The account e-mail address as typed, normalised; ``Rejected`` if it is not one."""
     candidate = text.strip()
     if len(candidate) > EMAIL_MAX_CHARS or any(c.isspace() for c in candidate):
         raise Rejected("email_invalid")
@@ -80,7 +85,7 @@ def on_email_text(case: Case, text: str, ctx: Context) -> Result:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:
         raise Rejected("email_invalid") from None
-    return Move(Trigger.EMAIL_VALID, {"email": checked.normalized})
+    return str(checked.normalized)
 
 
 def on_reasons_press(case: Case, value: str, ctx: Context) -> Result:
@@ -113,13 +118,7 @@ def on_own_words_press(case: Case, value: str, ctx: Context) -> Result:
 
 
 def on_own_words_text(case: Case, text: str, ctx: Context) -> Result:
-    words = text.strip()
-    if not words:
-        raise Rejected("own_words_empty")
-    if len(words) > OWN_WORDS_MAX_CHARS:
-        raise Rejected("own_words_too_long", length=len(words), limit=OWN_WORDS_MAX_CHARS)
-    if has_hidden_controls(words):
-        raise Rejected("own_words_control_chars")
+    words = checked_own_words(text)
     if answers.is_one_word(words):
         # "no", "2" or a stray word is more likely an answer than a statement for a letter:
         # it goes in only once the person says so.
@@ -133,6 +132,18 @@ def on_own_words_text(case: Case, text: str, ctx: Context) -> Result:
         )
         return Stay({"own_words_pending": words}, effects=[confirm], ask_again=False)
     return Move(Trigger.WORDS_GIVEN, {"own_words": words, "own_words_pending": None})
+
+
+def checked_own_words(text: str) -> str:
+    """The person's own words as they go into a letter; ``Rejected`` if they cannot."""
+    words = text.strip()
+    if not words:
+        raise Rejected("own_words_empty")
+    if len(words) > OWN_WORDS_MAX_CHARS:
+        raise Rejected("own_words_too_long", length=len(words), limit=OWN_WORDS_MAX_CHARS)
+    if has_hidden_controls(words):
+        raise Rejected("own_words_control_chars")
+    return words
 
 
 #: Bidirectional overrides and isolates: they make a text display in a different order than

@@ -1,4 +1,4 @@
-"""The conversation as a state machine: ``step(case, event, now) -> (case, effects)``.
+"""The conversation as a state machine: ``step(case, event, now, knowledge) -> (case, effects)``.
 
 Rules of this module (after h11's ``_state.py``):
 - The journey is the transition table in ``conversations.table``: step -> trigger -> next step.
@@ -29,7 +29,6 @@ from conversations.events import (
 from conversations.handling import Context, Handler, Move, Policy, Rejected, Stay, stale
 from conversations.journey import email_offer
 from conversations.knowledge import LANGUAGES, Knowledge
-from conversations.knowledge import load as load_knowledge
 from conversations.table import GLOBAL, QUESTION_STEPS, SIDE_STEPS, TABLE, Trigger
 
 __all__ = ["GLOBAL", "QUESTION_STEPS", "TABLE", "Trigger", "step"]
@@ -52,11 +51,12 @@ def step(
     case: Case,
     event: Event,
     now: datetime,
-    knowledge: Knowledge | None = None,
+    knowledge: Knowledge,
     policy: Policy | None = None,
 ) -> Outcome:
-    """The whole conversation: one event in, the new case and what to do out."""
-    k = knowledge or load_knowledge()
+    """The whole conversation: one event in, the new case and what to do out. ``knowledge``
+    is handed in (the shell loads it once); the brain never reads a file."""
+    k = knowledge
     if case.language is None:
         case = case.model_copy(update={"language": supported_language(event.client_language)})
     if isinstance(event, Text) and case.step is not Step.NEW:

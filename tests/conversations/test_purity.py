@@ -41,8 +41,8 @@ def test_conversations_imports_no_io_library() -> None:
 def test_importing_the_brain_loads_no_io_library() -> None:
     """Not even indirectly: a fresh interpreter importing the brain has none of them loaded."""
     code = (
-        "import sys, conversations.machine, conversations.diagram, conversations.letter;"
-        "conversations.machine.load_knowledge();"
+        "import sys, conversations;"
+        "conversations.load_knowledge();"
         "print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % (FORBIDDEN - {"socket"})
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -55,3 +55,20 @@ def test_conversations_never_reads_the_clock() -> None:
         text = path.read_text(encoding="utf-8")
         for call in ("datetime.now(", "utcnow(", "date.today(", "time.time(", "time.monotonic("):
             assert call not in text, f"{path.name} reads the clock via {call}"
+
+
+def test_the_shell_uses_only_the_brains_public_surface() -> None:
+    """bot/ and benchmarks/ import from ``conversations`` itself, and only names in its
+    ``__all__``: the modules behind it can be reorganised without touching the shell."""
+    import conversations
+
+    root = BRAIN.parent
+    for path in [*(root / "bot").glob("*.py"), *(root / "benchmarks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("conversations"):
+                assert node.module == "conversations", f"{path.name}: from {node.module} import …"
+                for alias in node.names:
+                    assert alias.name in conversations.__all__, f"{path.name}: {alias.name}"
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("conversations")]
+                assert not names, f"{path.name}: import {names}"
