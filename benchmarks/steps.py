@@ -15,7 +15,7 @@ one getUpdates returns them): batch k holds step k of 50 chats. Bot API calls ar
 once by an in-process stub (a PTB ``BaseRequest``, no network), the same for every side.
 
 a) optout-bot, the whole stack: ``build_telegram(settings, sealer, request=stub,
-   deliver_inline=True)`` from ``bot.__main__``, each batch handed to ``bot.ingress.accept``:
+   delivery="inline")`` from ``bot.__main__``, each batch handed to ``bot.ingress.accept``:
    parsing, the inbox, the brain, the encrypted commit to SQLite (a temporary directory), and
    the delivery of each reply (rendering, the outbox rows, the Bot API call) before it returns.
 b) baseline: a bare python-telegram-bot ``ConversationHandler`` with the same states, each
@@ -304,7 +304,7 @@ async def run_full(
     )
     sealer = load_sealer(None, key_file, db)
     stub = StubAPI()
-    bot = await build_telegram(settings, sealer, request=stub, deliver_inline=True)
+    bot = await build_telegram(settings, sealer, request=stub, delivery="inline")
     await bot.initialize()
     updates = Updates()
 

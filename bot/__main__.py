@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,15 +20,13 @@ from pydantic import ValidationError
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.assembly import Delivery, Services, assemble
 from bot.console import ConsoleTransport, run_console
-from bot.inbox import FloodGuard, Inbox, utc_now
+from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.logs import configure_logging
-from bot.mailer import Mailer, SmtpConfig
-from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
-from bot.scheduler import Retention, Scheduler
 from bot.settings import Settings, describe_error, sealer_for
 from bot.storage import Storage
 from bot.telegram_adapter import (
@@ -42,7 +40,6 @@ from conversations import (
     Case,
     Knowledge,
     LetterKind,
-    MailReport,
     Platform,
     Reason,
     Rejected,
@@ -307,41 +304,6 @@ def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) 
     )
 
 
-def mailer_for(settings: Settings) -> Mailer | None:
-    """The SMTP client for e-mail copies, or None when no server is configured."""
-    if not settings.smtp_host or not settings.smtp_sender:
-        return None
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    return Mailer(
-        SmtpConfig(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            sender=settings.smtp_sender,
-            reply_to=settings.smtp_reply_to,
-            user=settings.smtp_user,
-            password=password,
-            timeout=settings.smtp_timeout,
-        )
-    )
-
-
-def report_mail_to(inbox: Inbox) -> Callable[[int, bool], Awaitable[None]]:
-    """E-mail outcomes go back through the inbox, like any other input."""
-
-    async def report(chat_id: int, ok: bool) -> None:
-        await inbox.handle(chat_id, MailReport(ok=ok))
-
-    return report
-
-
-def retention(settings: Settings) -> Retention:
-    return Retention(
-        closed=timedelta(days=settings.retention_closed_days),
-        inactive=timedelta(days=settings.retention_inactive_days),
-    )
-
-
 async def _rotate_key(settings: Settings) -> int:
     """New key in ``<key file>.new`` first; re-encrypt everything; then it becomes the key.
 
@@ -371,38 +333,36 @@ async def _rotate_key(settings: Settings) -> int:
 
 
 async def _console(settings: Settings) -> None:
-    sealer = sealer_for(settings)
-    knowledge = load_knowledge()
-    renderer = Renderer(knowledge)
-    storage = await Storage.open(settings.database_path, sealer)
     transport = ConsoleTransport()
-    outbox = Outbox(storage, renderer, transport, utc_now, mailer=mailer_for(settings))
-    inbox = Inbox(storage, renderer, knowledge, outbox.flush, utc_now, settings.policy())
-    outbox.on_mail_report = report_mail_to(inbox)
-    outbox.on_stale = inbox.refresh
-    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
-    inbox.on_scheduled = scheduler.wake
-    reminders = asyncio.create_task(scheduler.run())
+    services = await assemble(settings, sealer_for(settings), transport, delivery="inline")
+    reminders = asyncio.create_task(services.scheduler.run())
     try:
-        await run_console(inbox.handle, outbox, transport, settings.console_chat_id, sys.stdin)
+        await run_console(
+            services.inbox.handle, services.outbox, transport, settings.console_chat_id, sys.stdin
+        )
     finally:
         reminders.cancel()
         await asyncio.gather(reminders, return_exceptions=True)
-        await storage.close()
+        await services.storage.close()
 
 
 @dataclass
 class TelegramBot:
-    """Everything ``optout-bot run`` runs: the application and the services behind it."""
+    """Everything ``optout-bot run`` runs: the application, the services behind it, and the
+    ingress that feeds them."""
 
     app: Application[Any, Any, Any, Any, Any, Any]
-    renderer: Renderer
-    storage: Storage
-    outbox: Outbox
-    inbox: Inbox
-    scheduler: Scheduler
+    services: Services
     ingress: Ingress
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def inbox(self) -> Inbox:  # what the handlers hand their work to (telegram_adapter.Shell)
+        return self.services.inbox
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     async def initialize(self) -> None:
         """Reach Telegram (getMe), retrying with backoff while it fails: a Bot API that is
@@ -414,9 +374,9 @@ class TelegramBot:
     def start(self) -> None:
         """The background work: sending, reminders, the command menus, and the long poll."""
         self.tasks = [
-            asyncio.create_task(self.outbox.run(), name="outbox"),
-            asyncio.create_task(self.scheduler.run(), name="scheduler"),
-            asyncio.create_task(set_command_menus(self.app, self.renderer), name="menus"),
+            asyncio.create_task(self.services.outbox.run(), name="outbox"),
+            asyncio.create_task(self.services.scheduler.run(), name="scheduler"),
+            asyncio.create_task(set_command_menus(self.app, self.services.renderer), name="menus"),
             asyncio.create_task(self.ingress.poll(), name="ingress"),
         ]
 
@@ -467,41 +427,19 @@ async def _serve_telegram(settings: Settings) -> int:
 
 
 async def build_telegram(
-    settings: Settings, sealer: Sealer, request: Any = None, *, deliver_inline: bool = False
+    settings: Settings, sealer: Sealer, request: Any = None, delivery: Delivery = "background"
 ) -> TelegramBot:
-    """The Telegram bot, assembled from settings: storage, sender, inbox, scheduler, ingress.
+    """The Telegram bot: the application, the services (``bot.assembly``) and the ingress.
 
     ``request`` replaces PTB's HTTP layer (tests answer Bot API calls locally with it).
-    ``deliver_inline`` (tests): deliver each reply before the update returns, without the
-    background sender's rate limits, and leave reminders to the test.
     """
     assert settings.telegram_token is not None
-    knowledge = load_knowledge()
-    renderer = Renderer(knowledge)
     app = build_application(
         settings.telegram_token.get_secret_value(), settings.telegram_api_url, request
     )
-    storage = await Storage.open(settings.database_path, sealer)
-    limits = Limits(
-        global_per_second=settings.send_per_second,
-        chat_per_second=settings.send_per_chat_per_second,
-    )
-    outbox = Outbox(
-        storage, renderer, TelegramTransport(app), utc_now, limits, mailer_for(settings)
-    )
-
-    async def wake_sender(chat_id: int) -> None:
-        outbox.wake()
-
-    after_commit = outbox.flush if deliver_inline else wake_sender
-    flood = FloodGuard(settings.input_burst, settings.input_per_second)
-    inbox = Inbox(storage, renderer, knowledge, after_commit, utc_now, settings.policy(), flood)
-    outbox.on_mail_report = report_mail_to(inbox)
-    outbox.on_stale = inbox.refresh
-    scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
-    inbox.on_scheduled = scheduler.wake
-    ingress = Ingress(app, storage, inbox.notify_failure)
-    bot = TelegramBot(app, renderer, storage, outbox, inbox, scheduler, ingress)
+    services = await assemble(settings, sealer, TelegramTransport(app), delivery)
+    ingress = Ingress(app, services.storage, services.inbox.notify_failure)
+    bot = TelegramBot(app, services, ingress)
     install_handlers(app, bot)
     return bot
 

@@ -164,8 +164,11 @@ def event_from(update: Update) -> Event | None:
 class Shell(Protocol):
     """What the handlers hand their work to (built by the composition root)."""
 
-    inbox: Inbox
-    ingress: Ingress
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def ingress(self) -> Ingress: ...
 
 
 def build_application(

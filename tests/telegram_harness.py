@@ -248,10 +248,10 @@ async def start_app(db: Path, api: FakeBotAPI, **overrides: Any) -> Any:
         _env_file=None,
         **overrides,
     )
-    bot = await build_telegram(settings, sealer_for_db(db), request=api, deliver_inline=True)
+    bot = await build_telegram(settings, sealer_for_db(db), request=api, delivery="inline")
     await bot.initialize()
-    await set_command_menus(bot.app, bot.renderer)
-    await bot.outbox.flush()
+    await set_command_menus(bot.app, bot.services.renderer)
+    await bot.services.outbox.flush()
     _BOTS[id(bot.app)] = bot
     return bot.app
 
@@ -272,9 +272,9 @@ def services(app: Any) -> dict[str, Any]:
     """The storage, outbox, scheduler, inbox and ingress the application runs with."""
     bot = bot_of(app)
     return {
-        "storage": bot.storage,
-        "outbox": bot.outbox,
-        "scheduler": bot.scheduler,
-        "inbox": bot.inbox,
+        "storage": bot.services.storage,
+        "outbox": bot.services.outbox,
+        "scheduler": bot.services.scheduler,
+        "inbox": bot.services.inbox,
         "ingress": bot.ingress,
     }

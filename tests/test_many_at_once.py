@@ -399,11 +399,11 @@ async def test_a_bot_api_that_fails_at_start_up_delays_the_bot_it_does_not_end_i
     settings = Settings(  # type: ignore[call-arg]
         telegram_token=TOKEN, database_path=db_path, key_file=key_file_for(db_path), _env_file=None
     )
-    bot = await build_telegram(settings, sealer_for_db(db_path), request=api, deliver_inline=True)
+    bot = await build_telegram(settings, sealer_for_db(db_path), request=api, delivery="inline")
     stamina.set_testing(True, attempts=10)  # the same retries, without their waits
     try:
         await bot.initialize()
-        await set_command_menus(bot.app, bot.renderer)
+        await set_command_menus(bot.app, bot.services.renderer)
     finally:
         stamina.set_testing(False)
     try:
