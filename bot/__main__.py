@@ -1,4 +1,7 @@
-"""The composition root: the only place that wires settings, storage, renderer and adapters.
+"""The command line: ``run``, ``console``, ``letter``, ``diagram``, ``rotate-key``.
+
+The services behind every transport are built by ``bot.assembly``; this module picks the
+transport and runs it.
 
 ``optout-bot`` (or ``python -m bot``) with no subcommand runs Telegram when a token is set and
 the console chat otherwise, so a fresh checkout always does something useful.
