@@ -469,9 +469,12 @@ def protect(case: Case, k: Knowledge) -> Say:
     """The protect-your-data checklist: for everyone, at any time (/protect)."""
     country = case.country
     not_yet = k.advice["ai_chat_ads"].countries  # where AI chats were not used for ads yet
+    kind = k.jurisdiction_for(country, case.region).kind if country else None
     return Say(
         message="protect",
         context={
+            # where there is no right to object, the checklist does not tell people to object
+            "objection": kind is not Kind.THIRD_PARTY,
             "ai_chat_ads": None if country is None else country not in not_yet,
             "ads_choice": (
                 "eu"
