@@ -31,6 +31,7 @@ def context(case: Case, k: Knowledge) -> dict[str, Any]:
     assert case.country is not None
     key = k.jurisdiction_key(case.country, case.region)
     j = k.jurisdictions[key]
+    regulator_key = k.regulator_key_for(case.country, case.region)
     return {
         "case": case,
         "country": case.country,
@@ -46,7 +47,15 @@ def context(case: Case, k: Knowledge) -> dict[str, Any]:
         "own_words": case.own_words,
         "email": case.email,
         "date": case.letter_written_at.date() if case.letter_written_at else None,
-        "regulator": k.regulator_for(case.country, case.region),
+        "regulator": k.regulators[regulator_key] if regulator_key else None,
+        # which authority, for wording that depends on it (Québec's CAI enforces Québec's law)
+        "regulator_key": regulator_key,
+        # the authority is a region's own (a German state's, Québec's), not the country's
+        "regional_authority": regulator_key in set(k.subdivision_regulators.values()),
+        # a dependent territory that falls under the rules for everywhere else: what the
+        # sources say about it, for the person above the letter (Gibraltar, the Crown
+        # Dependencies, …); None for sovereign states and the EU's own territories
+        "territory": k.territories.get(case.country) if j.default else None,
         "lead_regulator": k.regulators[j.lead_regulator] if j.lead_regulator else None,
         # the Meta company responsible here: Dublin only for Europe
         "meta": k.meta_contacts[j.controller],
