@@ -48,7 +48,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for mypy only: nothing below is imported when the benchmark runs
+    from bot.renderer import Message, Renderer
+    from bot.storage import Storage
+    from conversations import Case, Knowledge
 
 # Only the standard library at module level: the memory children import exactly what they measure.
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +67,7 @@ RESULT = "RESULT "  # prefix of the one JSON line a child prints
 T0 = time.perf_counter()
 
 
-async def open_storage(path: Path) -> Any:
+async def open_storage(path: Path) -> Storage:
     """``Storage.open`` with a fresh encryption key, so sealing and opening stored cases and
     messages is part of every figure, as in production."""
     from bot.keys import Sealer, new_key
@@ -503,10 +508,10 @@ class RecordingTransport:
         self._next_id += 1
         return self._next_id
 
-    async def send_message(self, chat_id: int, message: Any) -> int:
+    async def send_message(self, chat_id: int, message: Message) -> int:
         return await self._accept(chat_id, message.html)
 
-    async def edit_message(self, chat_id: int, message_id: int, message: Any) -> None:
+    async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
         await self._accept(chat_id, message.html)
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
@@ -592,13 +597,13 @@ async def stop(*tasks: asyncio.Task[Any]) -> None:
             log(f"warning: a background task had failed: {result!r}")
 
 
-def _case(chat_id: int, now: datetime, **fields: Any) -> Any:
+def _case(chat_id: int, now: datetime, **fields: Any) -> Case:
     from conversations import Case
 
     return Case(chat_id=chat_id, language="en", created_at=now, updated_at=now, **fields)
 
 
-def code_case(chat_id: int, now: datetime, expires: datetime) -> Any:
+def code_case(chat_id: int, now: datetime, expires: datetime) -> Case:
     """A person who has Meta's code (step CODE): a ``code_left:30`` reminder says "30 minutes"."""
     from conversations import Platform, Step
 
@@ -616,7 +621,7 @@ def code_case(chat_id: int, now: datetime, expires: datetime) -> Any:
     )
 
 
-def waiting_case(chat_id: int, now: datetime) -> Any:
+def waiting_case(chat_id: int, now: datetime) -> Case:
     """A person waiting for Meta's answer (step WAITING): the one who gets check-ins."""
     from conversations import Platform, Step
 
@@ -653,7 +658,7 @@ class Load:
 
 
 async def lag_run(
-    tmp: Path, load: Load, renderer: Any, knowledge: Any, latency: float
+    tmp: Path, load: Load, renderer: Renderer, knowledge: Knowledge, latency: float
 ) -> dict[str, Any]:
     from bot.inbox import Inbox
     from bot.outbox import Outbox
@@ -738,7 +743,12 @@ def rate_limited_lags(load: Load, limit: int) -> list[float]:
 
 
 async def bench_lag(
-    tmp: Path, loads: list[Load], renderer: Any, knowledge: Any, latency: float, summary: Summary
+    tmp: Path,
+    loads: list[Load],
+    renderer: Renderer,
+    knowledge: Knowledge,
+    latency: float,
+    summary: Summary,
 ) -> None:
     heading("2. Due-to-sent lag: Scheduler.run + Outbox.run on the real clock")
     print(
@@ -794,7 +804,7 @@ async def bench_lag(
 
 
 async def bench_backlog(
-    tmp: Path, backlog: int, duration: float, renderer: Any, latency: float, summary: Summary
+    tmp: Path, backlog: int, duration: float, renderer: Renderer, latency: float, summary: Summary
 ) -> None:
     from bot.outbox import Limits, Outbox
     from conversations import Say
@@ -870,7 +880,13 @@ async def bench_backlog(
 
 
 async def bench_urgency(
-    tmp: Path, checkins: int, urgent: int, renderer: Any, latency: float, summary: Summary
+    tmp: Path,
+    checkins: int,
+    urgent: int,
+    renderer: Renderer,
+    knowledge: Knowledge,
+    latency: float,
+    summary: Summary,
 ) -> None:
     from bot.outbox import Outbox
     from conversations import Say, checkin
@@ -895,7 +911,7 @@ async def bench_urgency(
         t = time.perf_counter()
         for chat in checkin_chats:
             case = waiting_case(chat, now)
-            await storage.commit(case, [checkin(case, False)])
+            await storage.commit(case, [checkin(case, knowledge, False)])
         log(f"urgency: queued {checkins:,} check-ins in {secs(time.perf_counter() - t)}")
         task = asyncio.create_task(outbox.run(), name="outbox")
         await asyncio.sleep(2.0)
@@ -1074,7 +1090,7 @@ async def live(
     if "backlog" in phases:
         await bench_backlog(tmp, backlog, duration, renderer, args.latency, summary)
     if "urgency" in phases:
-        await bench_urgency(tmp, checkins, 50, renderer, args.latency, summary)
+        await bench_urgency(tmp, checkins, 50, renderer, knowledge, args.latency, summary)
 
 
 if __name__ == "__main__":

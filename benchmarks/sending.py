@@ -55,7 +55,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for mypy only: nothing below is imported when the benchmark runs
+    from bot.renderer import Renderer
 
 # Only the standard library at module level: the stub server child imports nothing else.
 ROOT = Path(__file__).resolve().parent.parent
@@ -419,7 +422,7 @@ async def run_ours(
     countdowns: int,
     countdown_at: float,
     seconds: float,
-    renderer: Any,
+    renderer: Renderer,
 ) -> Run:
     from bot.keys import Sealer, new_key
     from bot.outbox import Limits, Outbox
@@ -530,7 +533,7 @@ async def bench_latency(
     tmp: Path,
     latency: float,
     args: argparse.Namespace,
-    renderer: Any,
+    renderer: Renderer,
     summary: Summary,
 ) -> None:
     from conversations import Say

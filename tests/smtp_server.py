@@ -31,7 +31,7 @@ class Keeper:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append(parsed)  # type: ignore[arg-type]
+        self.messages.append(parsed)
         return "250 Message accepted for delivery"
 
 

@@ -68,8 +68,9 @@ class FakeBotAPI(BaseRequest):
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.multipart_data:
-            for name, value in request_data.multipart_data.items():
-                files[name] = value[1] if isinstance(value, tuple) else value
+            for name, (_, content, _) in request_data.multipart_data.items():
+                # PTB hands a part's content over as bytes or, since 21.5, as a file handle
+                files[name] = content if isinstance(content, bytes) else content.read()
         call = Call(api_method, params, files)
         self.calls.append(call)
         failures = self.fail_next.get(api_method)
@@ -241,7 +242,7 @@ class TelegramClient:
 async def start_app(db: Path, api: FakeBotAPI, **overrides: Any) -> Any:
     """Build the real application from settings, as ``optout-bot run`` does, and start it up."""
     overrides.setdefault("input_burst", 1000)  # a test clicks faster than any person
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         telegram_token=TOKEN,
         database_path=db,
         key_file=key_file_for(db),

@@ -106,7 +106,8 @@ async def test_kill_9_at_random_points_loses_no_answer(tmp_path: Path) -> None:
     """SIGKILL at random moments: every stored answer survives and the journey goes on."""
     db = tmp_path / "data" / "k.sqlite3"
     rng = random.Random(20261126)
-    step, answers = Step.NEW, {}
+    step = Step.NEW
+    answers: dict[str, object] = {}
     kills = 0
     for _ in range(40):
         if step is Step.LETTER:

@@ -396,7 +396,7 @@ async def test_a_bot_api_that_fails_at_start_up_delays_the_bot_it_does_not_end_i
     api = FakeBotAPI()
     api.fail("getMe", SERVER_ERROR, SERVER_ERROR)
     api.fail("setMyCommands", SERVER_ERROR)
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         telegram_token=TOKEN, database_path=db_path, key_file=key_file_for(db_path), _env_file=None
     )
     bot = await build_telegram(settings, sealer_for_db(db_path), request=api, delivery="inline")

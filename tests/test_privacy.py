@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.__main__ import configure_logging
+from bot.logs import configure_logging
 from tests.smtp_server import Keeper, smtp_server
 from tests.telegram_harness import FakeBotAPI, TelegramClient, services, start_app, stop_app
 
@@ -60,7 +60,9 @@ async def test_email_copy_goes_only_to_the_confirmed_address(db_path: Path) -> N
         finally:
             await stop_app(app)
     assert [rcpt for _, rcpt in keeper.envelopes] == [[EMAIL]]
-    assert REASON in keeper.messages[0].get_body(preferencelist=("plain",)).get_content()
+    body = keeper.messages[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    assert REASON in body.get_content()
     assert any("has been sent" in t for t in client.texts())
 
 

@@ -47,6 +47,12 @@ class Walk:
         self.log.extend((self.now, e) for e in out)
         return out
 
+    def current(self) -> Case:
+        """The case as it is now. Read it after a move instead of ``self.case``: mypy keeps what an
+        earlier ``assert walk.case.step is ...`` narrowed across the move (it cannot see that
+        ``send`` rebinds ``case``), but it never narrows a call's result."""
+        return self.case
+
     def text(self, text: str) -> list[Effect]:
         return self.send(Text(text=text))
 

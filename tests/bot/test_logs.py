@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 from telegram import Update
 
 from bot.logs import PrivacyFilter, frames, log_failure
 
-UPDATE = {
+UPDATE: dict[str, Any] = {  # Bot API JSON, as Update.de_json takes it
     "update_id": 9,
     "message": {
         "message_id": 1,
@@ -66,8 +67,9 @@ def test_our_own_records_pass_unchanged() -> None:
 def test_a_failure_is_logged_with_its_frames_but_without_its_message() -> None:
     """log_failure gives the operator file, line and function, never what the error quoted."""
     logger, out = capture("bot.test")
+    addresses: dict[str, str] = {}
     try:
-        {}["zebra.quartz@example.org"]
+        addresses["zebra.quartz@example.org"]
     except KeyError as error:
         log_failure("update failed", error, logger)
         assert "test_logs.py" in frames(error)

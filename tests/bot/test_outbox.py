@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ class FakeTransport:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.sent: list[tuple[int, str, object]] = []  # (chat, what, when)
+        self.sent: list[tuple[int, str, datetime]] = []  # (chat, what, when)
         self.failures: list[Exception] = []
         self.next_id = 100
 
@@ -334,7 +334,7 @@ async def test_failures_and_retries_never_exceed_the_overall_limit(
     class Flaky(FakeTransport):
         def __init__(self, clock: Clock) -> None:
             super().__init__(clock)
-            self.calls: list[object] = []
+            self.calls: list[datetime] = []
             self.failed: set[int] = set()
 
         async def send_message(self, chat_id: int, message: Message) -> int:

@@ -280,7 +280,7 @@ def test_every_chat_sentence_is_translated() -> None:
         po = Path(TEMPLATES_DIR / "locale" / lang / "LC_MESSAGES" / "messages.po")
         with po.open("rb") as f:
             catalog = read_po(f)
-        missing = [m for m in used if not (catalog.get(m) and catalog.get(m).string)]
+        missing = [m for m in used if not ((entry := catalog.get(m)) and entry.string)]
         assert missing == [], f"{lang}: {missing[:5]}"
         assert not list(catalog.check()), f"{lang}: placeholder mismatches"
 

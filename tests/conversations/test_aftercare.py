@@ -39,7 +39,7 @@ def test_code_countdown_edits_one_message_and_reminds_at_30_10_5(knowledge: Know
         e.context["minutes"] for e in fired if isinstance(e, Say) and e.message == "code_reminder"
     ]
     assert reminders == [30, 10, 5]
-    assert walk.case.step is Step.CODE_EXPIRED
+    assert walk.current().step is Step.CODE_EXPIRED
     assert said(fired)[-1] == "code_expired"
     assert not walk.reminders, "nothing left scheduled after expiry"
 
@@ -63,7 +63,7 @@ def test_a_code_of_unknown_validity_is_never_called_expired(
     assert not walk.reminders
     assert "code_expired" not in said(walk.advance(timedelta(hours=3)))
     walk.press("code:entered")
-    assert walk.case.step is Step.WAITING
+    assert walk.current().step is Step.WAITING
 
 
 def test_code_reminders_carry_the_countdown_buttons(knowledge: Knowledge) -> None:
@@ -117,7 +117,9 @@ def test_whole_ladder_from_code_to_escalation(knowledge: Knowledge) -> None:
     walk.advance(timedelta(minutes=3))
     walk.press("code:entered")
     assert walk.case.step is Step.WAITING
-    assert walk.case.deadline_at == walk.case.code_entered_at.replace(month=12)  # one month
+    entered = walk.case.code_entered_at
+    assert entered is not None
+    assert walk.case.deadline_at == entered.replace(month=12)  # one month
     assert TICK not in walk.reminders and CHECKIN in walk.reminders
     mark = len(walk.log)
     walk.advance(timedelta(days=40))
@@ -134,9 +136,9 @@ def test_whole_ladder_from_code_to_escalation(knowledge: Knowledge) -> None:
         assert say.urgency == "checkin"
         assert 9 <= at.astimezone(berlin).hour < 21, at  # daytime in Berlin
     walk.press("waiting:escalate")
-    assert walk.case.step is Step.REGION  # Germany: the state's authority is competent
+    assert walk.current().step is Step.REGION  # Germany: the state's authority is competent
     walk.text("Hamburg")
-    assert walk.case.step is Step.ESCALATED and walk.case.region == "DE-HH"
+    assert walk.current().step is Step.ESCALATED and walk.current().region == "DE-HH"
     letters = [e.letter for e in walk.effects if isinstance(e, SendLetter)]
     assert letters[-2:] == ["followup", "complaint"]
     three_months = add_months(walk.now, 3)
@@ -173,7 +175,7 @@ def test_pause_and_resume_checkins(knowledge: Knowledge) -> None:
     assert walk.case.checkins is CheckIns.PAUSED and CHECKIN not in walk.reminders
     assert "checkin" not in said(walk.advance(timedelta(days=3)))
     walk.press("waiting:resume")
-    assert walk.case.checkins is CheckIns.ON and CHECKIN in walk.reminders
+    assert walk.current().checkins is CheckIns.ON and CHECKIN in walk.reminders
 
 
 def test_confirmed_keeps_proof_then_offers_to_erase(knowledge: Knowledge) -> None:
@@ -183,7 +185,7 @@ def test_confirmed_keeps_proof_then_offers_to_erase(knowledge: Knowledge) -> Non
     walk.press("waiting:confirmed")
     assert walk.case.step is Step.PROOF and CHECKIN not in walk.reminders
     walk.send(Media(file_id="AgACAgIAAxkBAAIB"))
-    assert walk.case.step is Step.DONE
+    assert walk.current().step is Step.DONE
     assert walk.case.proof is not None and walk.case.proof.file_id == "AgACAgIAAxkBAAIB"
     assert walk.case.proof.received_at == walk.now
     assert said(walk.effects)[-1] == "done"
@@ -227,7 +229,7 @@ def test_timezone_can_be_changed(knowledge: Knowledge) -> None:
     walk.command("timezone")
     assert walk.case.step is Step.TIMEZONE
     walk.text("America/Chicago")
-    assert walk.case.timezone == "America/Chicago" and walk.case.step is Step.WAITING
+    assert walk.current().timezone == "America/Chicago" and walk.current().step is Step.WAITING
     walk.command("timezone")
     out = walk.text("Mars/Olympus_Mons")
     assert said(out)[0] == "timezone_unknown" and walk.case.timezone == "America/Chicago"

@@ -96,7 +96,7 @@ PLACES: dict[str, tuple[str, str | None]] = {
 def _texts(renderer: Renderer, key: str, language: str) -> dict[str, str]:
     country, region = PLACES[key]
     case = _case(country, language, region)
-    texts = {kind: renderer.letter(case, kind).full_text for kind in KINDS}
+    texts: dict[str, str] = {kind: renderer.letter(case, kind).full_text for kind in KINDS}
     texts["form_text"] = renderer.letter(case).form_text
     subject, body = renderer.email(case, renderer.letter(case))
     texts["email"] = subject + "\n" + body

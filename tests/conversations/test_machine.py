@@ -9,7 +9,7 @@ import pytest
 from bot.renderer import Renderer
 from conversations import machine, questions
 from conversations.case import Case, Reason, Step
-from conversations.effects import Forget, Say, SendData, SendLetter
+from conversations.effects import Effect, Forget, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
 from tests.walks import START, Walk, said
@@ -17,15 +17,15 @@ from tests.walks import START, Walk, said
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-def run(case: Case, *events: Event, k: Knowledge) -> tuple[Case, list[object]]:
-    effects: list[object] = []
+def run(case: Case, *events: Event, k: Knowledge) -> tuple[Case, list[Effect]]:
+    effects: list[Effect] = []
     for event in events:
         case, out = machine.step(case, event, NOW, k)
         effects.extend(out)
     return case, effects
 
 
-def messages(effects: list[object]) -> list[str]:
+def messages(effects: list[Effect]) -> list[str]:
     return [e.message for e in effects if isinstance(e, Say)]
 
 
@@ -500,7 +500,7 @@ def test_a_one_word_own_text_is_confirmed_before_it_goes_into_the_letter(
     assert walk.case.step is Step.OWN_WORDS and walk.case.own_words is None
     assert not [e for e in effects if isinstance(e, SendLetter)]
     walk.press("own_words:use")
-    assert walk.case.step is Step.LETTER
+    assert walk.current().step is Step.LETTER
     assert walk.case.own_words == typed and walk.case.own_words_pending is None
 
 
@@ -525,7 +525,7 @@ def test_typed_yes_and_no_answer_a_yes_no_question_in_any_language(
     walk.press("platforms:both")
     assert walk.case.step is Step.LINKED
     walk.text(typed)
-    assert walk.case.linked_accounts is linked and walk.case.step is Step.COUNTRY
+    assert walk.case.linked_accounts is linked and walk.current().step is Step.COUNTRY
 
 
 @pytest.mark.parametrize(("typed", "erased"), [("yes", True), ("ja", True), ("nein", False)])
@@ -610,7 +610,7 @@ def test_americans_are_asked_their_state_and_only_californians_get_the_ccpa(
     walk.text("United States")
     assert walk.case.step is Step.STATE
     effects = walk.press(answer)
-    assert walk.case.step is Step.EMAIL and walk.case.region == region
+    assert walk.current().step is Step.EMAIL and walk.case.region == region
     (confirmed,) = [e for e in effects if isinstance(e, Say) and e.message == "country_set"]
     assert confirmed.context["jurisdiction"] == jurisdiction
     assert knowledge.jurisdiction_key("US", walk.case.region) == jurisdiction
@@ -648,6 +648,7 @@ def test_protect_checklist_is_there_for_everyone_with_the_right_regional_facts(
 ) -> None:
     walk = Walk.begin(knowledge, START).to_letter(country)
     (say,) = walk.command("protect")
+    assert isinstance(say, Say)
     assert say.message == "protect" and say.context["ai_chat_ads"] is ads
     shown = renderer.message(say, "en").plain
     assert "A private profile is not enough" in shown and "Advanced Chat Privacy" in shown
@@ -687,7 +688,9 @@ def test_people_who_objected_before_are_told_they_need_not_object_again(
         before = walk.case
         reply = walk.press("command:objected_before")
         assert said(reply) == ["objected_before", "ask_email"] and walk.case == before
-        assert "earlier objection still counts" in renderer.message(reply[0], "en").plain
+        explained = reply[0]
+        assert isinstance(explained, Say)
+        assert "earlier objection still counts" in renderer.message(explained, "en").plain
 
 
 def test_the_waiting_message_shows_how_to_recognise_metas_confirmation(
