@@ -12,9 +12,31 @@ from bot.keys import Sealer, load_sealer
 from bot.renderer import Renderer
 from bot.storage import Storage
 from conversations import knowledge as knowledge_data
-from conversations.knowledge import Knowledge
+from conversations.case import Case, Reason
+from conversations.knowledge import Knowledge, Platform
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def letter_case(country: str, language: str, **fields: object) -> Case:
+    """A case that has its letter (written and submitted at START, escalated 40 days later):
+    the one factory the template and fact tests build their cases with; ``fields`` override."""
+    return Case.new(1, START).model_copy(
+        update={
+            "country": country,
+            "language": language,
+            "email": "holder@example.org",
+            "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM),
+            "linked_accounts": True,
+            "reasons": (Reason.CHILDREN,),
+            "reasons_done": True,
+            "letter_written_at": START,
+            "form_submitted_at": START,
+            "deadline_at": START + timedelta(days=30),
+            "escalated_at": START + timedelta(days=40),
+            **fields,
+        }
+    )
 
 
 @pytest.fixture(scope="session")

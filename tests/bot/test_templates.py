@@ -16,7 +16,7 @@ from conversations.effects import Say
 from conversations.events import MailReport
 from conversations.handling import Policy
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
-from tests.conftest import START
+from tests.conftest import START, letter_case
 from tests.walks import Walk
 
 HOSTILE = '<b>x</b> {{ 7*7 }} {% raw %} & "quoted" 🦄'
@@ -32,21 +32,9 @@ def representative_countries(k: Knowledge) -> dict[str, str]:
 
 
 def case_for(country: str, language: str, **extra: object) -> Case:
-    return Case.new(1, START).model_copy(
-        update={
-            "country": country,
-            "language": language,
-            "email": "holder@example.org",
-            "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM),
-            "linked_accounts": True,
-            "reasons": (Reason.CHILDREN,),
-            "own_words": HOSTILE,
-            "reasons_done": True,
-            "letter_written_at": START,
-            "form_submitted_at": START,
-            **extra,
-        }
-    )
+    # no deadline or escalation dates: the timeline starts only with the submitted form
+    fields: dict[str, object] = {"own_words": HOSTILE, "deadline_at": None, "escalated_at": None}
+    return letter_case(country, language, **{**fields, **extra})
 
 
 def every_say(k: Knowledge, country: str, language: str) -> list[Say]:

@@ -8,7 +8,6 @@ and their complaint languages, and where each ISO 3166-1 territory belongs.
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 import pycountry
 import pytest
@@ -16,8 +15,8 @@ import pytest
 from bot.renderer import Renderer
 from conversations.case import Case, Reason
 from conversations.effects import LetterKind
-from conversations.knowledge import LANGUAGES, Knowledge, Platform
-from tests.conftest import START
+from conversations.knowledge import LANGUAGES, Knowledge
+from tests.conftest import letter_case
 
 EEA = {
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
@@ -52,23 +51,7 @@ KINDS: tuple[LetterKind, ...] = ("objection", "followup", "complaint")
 
 
 def _case(country: str, language: str, region: str | None = None, **extra: object) -> Case:
-    return Case.new(1, START).model_copy(
-        update={
-            "country": country,
-            "region": region,
-            "language": language,
-            "email": "holder@example.org",
-            "platforms": (Platform.FACEBOOK, Platform.INSTAGRAM),
-            "linked_accounts": True,
-            "reasons": (Reason.CREATIVE,),
-            "reasons_done": True,
-            "letter_written_at": START,
-            "form_submitted_at": START,
-            "deadline_at": START + timedelta(days=30),
-            "escalated_at": START + timedelta(days=40),
-            **extra,
-        }
-    )
+    return letter_case(country, language, region=region, reasons=(Reason.CREATIVE,), **extra)
 
 
 def _ticked(case: Case) -> Case:

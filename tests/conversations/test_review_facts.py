@@ -6,33 +6,18 @@ what a letter may claim, to whom it goes, and how the German letters word it.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from bot.renderer import Renderer
 from conversations.case import Case, Reason
 from conversations.effects import LetterKind
 from conversations.knowledge import Knowledge, Platform
-from tests.conftest import START
+from tests.conftest import letter_case
 
 
 def _case(country: str, language: str, region: str | None = None) -> Case:
-    return Case.new(1, START).model_copy(
-        update={
-            "country": country,
-            "region": region,
-            "language": language,
-            "email": "holder@example.org",
-            "platforms": (Platform.FACEBOOK,),
-            "linked_accounts": True,
-            "reasons": (Reason.PRIVACY,),
-            "reasons_done": True,
-            "letter_written_at": START,
-            "form_submitted_at": START,
-            "deadline_at": START + timedelta(days=30),
-            "escalated_at": START + timedelta(days=40),
-        }
+    return letter_case(
+        country, language, region=region, platforms=(Platform.FACEBOOK,), reasons=(Reason.PRIVACY,)
     )
 
 
