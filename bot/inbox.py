@@ -32,14 +32,9 @@ from conversations import (
     Knowledge,
     MailReport,
     Policy,
-    Press,
     Reminder,
     Say,
     Schedule,
-    Text,
-    ask,
-    delete_confirm,
-    normalize,
     step,
     supported_language,
 )
@@ -183,37 +178,12 @@ class Inbox:
             )
             return False  # a reminder for someone who was forgotten: drop it, say nothing
         case = case or Case.new(chat_id, now)
-        event = self._label_as_press(case, event)
-        new_case, effects = step(case, event, now, self._knowledge, self._policy)
+        new_case, effects = step(
+            case, event, now, self._knowledge, self._policy, self._renderer.label_texts
+        )
         await self._storage.commit(new_case, effects, reminder_id, update_id)
         # Steps and event kinds only: never chat ids, answers or typed text.
         log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
         if self.on_scheduled is not None and any(isinstance(e, Schedule) for e in effects):
             self.on_scheduled()
         return True
-
-    def _label_as_press(self, case: Case, event: Event) -> Event:
-        """A typed text that equals a button label of the current question is that button."""
-        if not isinstance(event, Text):
-            return event
-        typed = _fold(event.text)
-        if not typed:
-            return event
-        # The open question: "Erase everything?" while it is asked, else the step's own.
-        shown = [delete_confirm()] if case.erase_asked else ask(case, self._knowledge)
-        for say in shown:
-            for row in say.buttons:
-                for button in row:
-                    if not button.data:
-                        continue
-                    value = button.data.partition(":")[2]
-                    aliases = {_fold(a) for a in self._renderer.label_aliases(button)} | {
-                        _fold(value)
-                    }
-                    if typed in aliases:
-                        return Press(data=button.data, client_language=event.client_language)
-        return event
-
-
-def _fold(text: str) -> str:
-    return normalize(text.removeprefix("✅"))

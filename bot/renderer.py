@@ -180,10 +180,15 @@ class Renderer:
             tables[lang] = {key: str(value) for key, value in module.labels.items()}  # type: ignore[attr-defined]
         return tables
 
-    def label_aliases(self, button: Button) -> frozenset[str]:
-        """Every way a person might type this button's label, in any language."""
-        plain = button if not button.selected else Button(label=button.label, arg=button.arg)
-        return frozenset(self.label(plain, lang) for lang in LANGUAGES)
+    @cached_property
+    def label_texts(self) -> dict[str, frozenset[str]]:
+        """Every fixed button label in every language, by label key: the brain reads a typed
+        label as the button it names (``conversations.step``'s ``labels``)."""
+        keys = {key for table in self._label_tables.values() for key in table}
+        return {
+            key: frozenset(table[key] for table in self._label_tables.values() if key in table)
+            for key in keys
+        }
 
     # -- letters ---------------------------------------------------------------------------
 

@@ -11,11 +11,13 @@ Rules of this module (after h11's ``_state.py``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from conversations import aftercare, answers, journey, questions
 from conversations.case import Case, Step
-from conversations.effects import Effect, Forget, Say, SendData, SendLetter
+from conversations.countries import country_name, normalize, subdivision_names
+from conversations.effects import Button, Effect, Forget, Say, SendData, SendLetter
 from conversations.events import (
     Command,
     Edited,
@@ -53,14 +55,17 @@ def step(
     now: datetime,
     knowledge: Knowledge,
     policy: Policy | None = None,
+    labels: Mapping[str, frozenset[str]] | None = None,
 ) -> Outcome:
     """The whole conversation: one event in, the new case and what to do out. ``knowledge``
-    is handed in (the shell loads it once); the brain never reads a file."""
+    is handed in (the shell loads it once); the brain never reads a file. ``labels``: every
+    button label's text in every language, by label key (the shell renders them), so a typed
+    label is read as the button it names."""
     k = knowledge
     if case.language is None:
         case = case.model_copy(update={"language": supported_language(event.client_language)})
     if isinstance(event, Text) and case.step is not Step.NEW:
-        event = _short_answer_as_press(case, event, k)
+        event = _typed_as_press(case, event, k, labels or {})
         if case.erase_asked and isinstance(event, Text):
             # Typed while "Erase everything?" is open, and neither yes nor no: ask again. It is
             # not an answer to the question before (it never becomes own words).
@@ -79,28 +84,49 @@ def step(
     return new_case, effects
 
 
-def _short_answer_as_press(case: Case, event: Text, k: Knowledge) -> Event:
-    """A typed "yes", "nein" or "skip" is the button of the open question that means it."""
+def _typed_as_press(
+    case: Case, event: Text, k: Knowledge, labels: Mapping[str, frozenset[str]]
+) -> Event:
+    """A typed text that is a button of the open question -- its label in any language, its
+    value, or a short answer ("yes", "nein", "skip") that means it -- is that button."""
+    shown = [questions.delete_confirm()] if case.erase_asked else questions.ask(case, k)
+    buttons = [b for say in shown for row in say.buttons for b in row if b.data]
+    typed = _fold(event.text)
+    language = event.client_language
+    for button in buttons:
+        assert button.data is not None
+        names = {_fold(text) for text in _label_texts(button, labels)}
+        if typed and typed in names | {_fold(button.data.partition(":")[2])}:
+            return Press(data=button.data, client_language=language)
     said = answers.meaning(event.text)
     if said is None:
         return event
-    language = event.client_language
     if case.erase_asked:
         if said == "skip":
             return event
         return Press(data=f"delete:{'yes' if said == 'yes' else 'no'}", client_language=language)
-    offered = [
-        button.data
-        for say in questions.ask(case, k)
-        for row in say.buttons
-        for button in row
-        if button.data and button.data.partition(":")[0] == case.step.value
-    ]
+    offered = [b.data for b in buttons if b.data and b.data.partition(":")[0] == case.step.value]
     for value in answers.VALUES[said]:
         for data in offered:
             if data.partition(":")[2] == value:
                 return Press(data=data, client_language=language)
     return event
+
+
+def _label_texts(button: Button, labels: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """What a button says, in every language (countries and regions by their names)."""
+    arg = button.arg or ""
+    if button.label == "country":
+        return frozenset(country_name(arg, lang) for lang in LANGUAGES)
+    if button.label == "region":
+        return frozenset(subdivision_names(arg))
+    if button.label == "timezone":
+        return frozenset({arg.replace("_", " ")})
+    return labels.get(f"{button.label}.{arg}" if arg else button.label, frozenset())
+
+
+def _fold(text: str) -> str:
+    return normalize(text.removeprefix("✅"))
 
 
 def _answers_erase(event: Event) -> bool:

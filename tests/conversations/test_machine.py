@@ -703,3 +703,15 @@ def test_the_waiting_message_shows_how_to_recognise_metas_confirmation(
     shown = renderer.message(waiting, "en").plain
     assert "We will honour your objection for your public information" in shown
     assert "facebookmail.com" in shown
+
+
+def test_the_brain_reads_a_typed_label_in_any_language_as_its_button(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Typed "Beide" by an English-speaking person, "germany" at the country buttons: the
+    brain matches them against the open question, with the label texts handed in."""
+    case = Case.new(1, NOW).model_copy(update={"step": Step.PLATFORMS, "language": "en"})
+    new_case, _ = machine.step(case, Text(text="Beide"), NOW, knowledge, None, renderer.label_texts)
+    assert new_case.step is Step.LINKED and len(new_case.platforms) == 2
+    unlabelled, _ = machine.step(case, Text(text="Beide"), NOW, knowledge)
+    assert unlabelled.platforms == ()  # without the label texts, nothing is guessed

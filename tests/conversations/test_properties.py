@@ -284,8 +284,8 @@ def answers_this_question(case: Case, event: Event) -> set[str]:
     how, fields = ANSWER_PROMPTS[case.step]
     if isinstance(event, Text) and how in ("text", "both"):
         return fields
-    if isinstance(event, Text) and answers.meaning(event.text) is not None:
-        return fields  # a typed "yes", "nein", "skip" is the button that means it
+    if isinstance(event, Text):
+        return fields  # a typed label or short answer ("Both", "nein") is the button it names
     if isinstance(event, Press) and how in ("press", "both"):
         return fields if event.data.startswith(f"{case.step}:") else set()
     return set()
