@@ -194,7 +194,7 @@ def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
     else:
         target = TABLE[case.step][trigger]
     before = case.step
-    case = case.model_copy(update={"step": target})
+    case = _moved(case, target)
     effects: list[Effect] = []
     if trigger in (Trigger.COUNTRY_FOUND, Trigger.STATE_CHOSEN):
         effects.append(questions.country_confirmed(case, ctx.k))
@@ -221,6 +221,11 @@ def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
     return case, [*effects, *entered]
 
 
+def _moved(case: Case, target: Step) -> Case:
+    """The one place a case changes its step; every target comes from TABLE or GLOBAL."""
+    return case.model_copy(update={"step": target})
+
+
 def target_name(trigger: Trigger) -> str:
     return "language" if trigger is Trigger.LANGUAGE_CHOSEN else "timezone"
 
@@ -235,7 +240,7 @@ def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
         return case, [Say(message=INFO_COMMANDS[name], context=ctx.policy.retention())]
     if name == "start":
         if case.step is Step.NEW:
-            case = case.model_copy(update={"step": Step.PLATFORMS})
+            case = _moved(case, TABLE[Step.NEW][Trigger.START])
             return case, [_welcome(ctx), *questions.ask(case, k)]
         if case.step in SIDE_STEPS:
             return _apply(case, Trigger.RESUME, ctx)
@@ -247,14 +252,16 @@ def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
     if name == "mydata":
         return case, [questions.my_data(case, k), SendData(case=case)]
     if name in ("language", "timezone"):
-        side = Step.LANGUAGE if name == "language" else Step.TIMEZONE
+        trigger = Trigger.LANGUAGE if name == "language" else Trigger.TIMEZONE
         if name == "timezone" and case.country is None:
             raise Rejected("timezone_needs_country")
         if case.step in SIDE_STEPS or case.step is Step.NEW:
             # Keep where a paused person was (or nothing, for a new one): that is where we return.
-            asking = case.model_copy(update={"step": side})
+            side = GLOBAL[trigger]
+            assert side is not None
+            asking = _moved(case, side)
             return asking, [*questions.ask(asking, k)]
-        return _apply(case, Trigger.LANGUAGE if side is Step.LANGUAGE else Trigger.TIMEZONE, ctx)
+        return _apply(case, trigger, ctx)
     if name == "cancel":
         if case.step not in QUESTION_STEPS:
             raise Rejected("nothing_to_cancel")
@@ -276,5 +283,8 @@ def _on_delete_answer(case: Case, erase: bool, ctx: Context) -> Outcome:
     case = case.model_copy(update={"erase_asked": False})
     if not erase:
         return case, [Say(message="delete_kept"), *questions.ask(case, ctx.k)]
-    fresh = Case.new(case.chat_id, ctx.now).model_copy(update={"language": case.language})
+    target = GLOBAL[Trigger.DELETE]
+    assert target is not None
+    fresh = _moved(Case.new(case.chat_id, ctx.now), target)
+    fresh = fresh.model_copy(update={"language": case.language})
     return fresh, [Forget(chat_id=case.chat_id), Say(message="deleted")]

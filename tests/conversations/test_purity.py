@@ -72,3 +72,26 @@ def test_the_shell_uses_only_the_brains_public_surface() -> None:
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names if a.name.startswith("conversations")]
                 assert not names, f"{path.name}: import {names}"
+
+
+def test_no_move_bypasses_the_transition_table() -> None:
+    """Only ``machine._moved`` sets a case's step, and every call hands it a target looked up
+    in TABLE or GLOBAL: no handler or command writes a step of its own."""
+    for path in BRAIN.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                if "step" in keys:
+                    assert path.name == "machine.py", f"{path.name} sets a step"
+    source = (BRAIN / "machine.py").read_text(encoding="utf-8")
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_moved"
+    ]
+    assert calls, "the table is applied through _moved"
+    for call in calls:
+        target = ast.unparse(call.args[1])
+        assert target.startswith(("TABLE[", "GLOBAL[")) or target in ("target", "side"), target
+    assert source.count('update={"step"') == 1  # inside _moved
