@@ -37,7 +37,6 @@ import itertools
 import json
 import math
 import os
-import platform
 import resource
 import sqlite3
 import subprocess
@@ -60,11 +59,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # a checkout without the editable install works too
 
+from benchmarks.common import T0, heading, log, machine, pct, secs  # noqa: E402
+
 MIB = 1024 * 1024
 HORIZON_S = 30 * 24 * 3600.0  # pending reminders are spread over the next 30 days ...
 LEAD_S = 3600.0  # ... starting an hour from now, so none falls due while measuring
 RESULT = "RESULT "  # prefix of the one JSON line a child prints
-T0 = time.perf_counter()
 
 
 async def open_storage(path: Path) -> Storage:
@@ -76,56 +76,18 @@ async def open_storage(path: Path) -> Storage:
     return await Storage.open(path, Sealer((new_key(),)))
 
 
-def log(text: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {text}", flush=True)
-
-
-def heading(text: str) -> None:
-    print(f"\n=== {text} " + "=" * max(0, 86 - len(text)), flush=True)
-
-
 def peak_rss_bytes() -> int:
     """This process's peak resident set size (ru_maxrss: KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
 
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 def ms(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{seconds * 1000:,.0f} ms"
 
 
-def secs(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "n/a"
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
 def mib(n_bytes: float) -> str:
     return f"{n_bytes / MIB:,.1f} MiB"
-
-
-def machine() -> str:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            total_kib = int(f.readline().split()[1])
-        memory = f"{total_kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        memory = "RAM unknown"
-    return (
-        f"{platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {memory}"
-        if hasattr(os, "sched_getaffinity")
-        else f"{platform.platform()}, Python {platform.python_version()}, {memory}"
-    )
 
 
 @dataclass

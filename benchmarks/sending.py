@@ -40,8 +40,6 @@ import contextlib
 import json
 import logging
 import math
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -65,6 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # a checkout without the editable install works too
 
+from benchmarks.common import T0, heading, log, machine, pct, secs  # noqa: E402
+
 TOKEN = "123:bench"
 BOT_ID = 123
 LIMIT = 30  # Telegram: about 30 messages per second overall
@@ -73,37 +73,6 @@ GOAL_COUNTDOWN_P99 = 2.0  # seconds
 BACKLOG_CHATS = 1_000_001  # first chat id of the backlog ...
 COUNTDOWN_CHATS = 2_000_001  # ... and of the countdown messages
 RECORDED = ("sendMessage", "editMessageText", "sendDocument")
-T0 = time.perf_counter()
-
-
-def log(text: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {text}", flush=True)
-
-
-def heading(text: str) -> None:
-    print(f"\n=== {text} " + "=" * max(0, 86 - len(text)), flush=True)
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def secs(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "n/a"
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def machine() -> str:
-    cpus = f"{os.cpu_count()} CPUs"
-    if hasattr(os, "sched_getaffinity"):
-        cpus += f" (nproc {len(os.sched_getaffinity(0))})"
-    return f"{platform.platform()}, Python {platform.python_version()}, {cpus}"
 
 
 @dataclass

@@ -45,7 +45,6 @@ import json
 import logging
 import math
 import os
-import platform
 import pstats
 import sys
 import tempfile
@@ -64,6 +63,8 @@ if str(ROOT) not in sys.path:
 
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
+from benchmarks.common import T0, heading, log, machine  # noqa: E402
+
 TOKEN = "123:bench"
 BOT_ID = 123
 GOAL_RATIO = 0.6
@@ -79,22 +80,6 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("press", "reasons:done"),
     ("press", "own_words:skip"),
 )
-T0 = time.perf_counter()
-
-
-def log(text: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {text}", flush=True)
-
-
-def heading(text: str) -> None:
-    print(f"\n=== {text} " + "=" * max(0, 86 - len(text)), flush=True)
-
-
-def machine() -> str:
-    cpus = f"{os.cpu_count()} CPUs"
-    if hasattr(os, "sched_getaffinity"):
-        cpus += f" (nproc {len(os.sched_getaffinity(0))})"
-    return f"{platform.platform()}, Python {platform.python_version()}, {cpus}"
 
 
 @dataclass
