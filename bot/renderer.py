@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as html_lib
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,38 @@ CHAT_TEXT_MAX = 3500
 #: Stands in for the person's own words while a letter is tidied (they cannot type U+E000
 #: into a letter: private-use characters are refused at the own-words step).
 OWN_WORDS_MARK = "\ue000own-words\ue000"
+#: Context keys whose values are the bot's own vocabulary (country and reason codes, flags,
+#: counts and lists of them), never what a person typed or when they did something. A chat
+#: message whose context holds only these reads the same for everyone who gets it, so it is
+#: rendered once per language and kept (``Renderer.message``): most questions of the journey.
+#: A message with any other key (an e-mail, own words, a timeline, a time zone) is rendered
+#: afresh every time and kept nowhere, so ``/delete`` leaves no copy of it in memory either.
+SHARED_CONTEXT = frozenset(
+    {
+        "closed_days",
+        "country",
+        "deadline_firm",
+        "earlier_objections_stay",
+        "every_region",
+        "has_reason",
+        "inactive_days",
+        "jurisdiction",
+        "limit",
+        "linked_accounts",
+        "options",
+        "particular_situation",
+        "platforms",
+        "reason_required",
+        "regions",
+        "selected",
+        "sender_domains",
+    }
+)
+#: Shared renders kept at most (a journey has a few dozen per language; far below this).
+SHARED_RENDERS_MAX = 4096
+
+#: A shared render's key: language, message, the context as JSON, and the buttons.
+_RenderKey = tuple[str, str, str, tuple[tuple[Button, ...], ...]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,17 @@ class Letter:
     filename: str
 
 
+def _shared_key(say: Say, language: str) -> _RenderKey | None:
+    """The key a message's render is kept under, or None: not the same for everyone."""
+    if not say.context.keys() <= SHARED_CONTEXT:
+        return None
+    try:
+        context = json.dumps(say.context, sort_keys=True)
+    except TypeError:  # a value that is not plain data: render it each time
+        return None
+    return (language, say.message, context, say.buttons)
+
+
 def html_to_text(html: str) -> str:
     text = re.sub(r"<a href=\"([^\"]*)\">([^<]*)</a>", r"\2 (\1)", html)
     text = re.sub(r"<[^>]+>", "", text)
@@ -88,6 +132,8 @@ class Renderer:
         self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
         self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
         self._templates: dict[tuple[str, str], Template] = {}
+        #: messages with a shared context (``SHARED_CONTEXT``), rendered once
+        self._shared: dict[_RenderKey, Message] = {}
         #: rendered button labels by (label key, argument, selected, language): fixed text
         self._labels: dict[tuple[str, str | None, bool, str], str] = {}
 
@@ -136,8 +182,14 @@ class Renderer:
     # -- chat ------------------------------------------------------------------------------
 
     def message(self, say: Say, language: str) -> Message:
+        key = _shared_key(say, language)
+        if key is not None and key in self._shared:
+            return self._shared[key]
         html = self._template(language, say.message).render(**say.context).strip()
-        return Message(html=html, buttons=self.buttons(say.buttons, language))
+        message = Message(html=html, buttons=self.buttons(say.buttons, language))
+        if key is not None and len(self._shared) < SHARED_RENDERS_MAX:
+            self._shared[key] = message
+        return message
 
     def _template(self, language: str, message: str) -> Template:
         """A chat message's compiled template (looked up once, then by a plain dict)."""

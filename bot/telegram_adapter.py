@@ -17,7 +17,6 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     InputFile,
-    LinkPreviewOptions,
     Update,
 )
 from telegram.constants import ParseMode
@@ -27,7 +26,6 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
-    Defaults,
     MessageHandler,
     filters,
 )
@@ -176,18 +174,13 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The application without PTB's Updater: updates come in through ``bot.ingress``, which
     confirms them to Telegram only after their steps are committed. ``request`` replaces PTB's
-    HTTP layer (tests answer Bot API calls locally with it)."""
+    HTTP layer (tests answer Bot API calls locally with it). No PTB ``Defaults``: messages are
+    sent raw with ``MESSAGE_OPTIONS``, and defaults would only be looked through on every call."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .updater(None)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -8,6 +8,7 @@ message's button can be recognised as stale.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from conversations import timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
@@ -19,6 +20,7 @@ COUNTRY_BUTTONS_PER_ROW = 3
 MAX_ZONE_BUTTONS = 8
 
 
+@cache  # buttons are immutable values from a small vocabulary: each is built once
 def _press(
     owner: Step, value: str, label: str, *, arg: str | None = None, selected: bool = False
 ) -> Button:

@@ -13,7 +13,16 @@ import pytest
 
 from bot.logs import configure_logging
 from tests.smtp_server import Keeper, smtp_server
-from tests.telegram_harness import FakeBotAPI, TelegramClient, services, start_app, stop_app
+from bot.renderer import Renderer
+from conversations import Say
+from tests.telegram_harness import (
+    FakeBotAPI,
+    TelegramClient,
+    bot_of,
+    services,
+    start_app,
+    stop_app,
+)
 
 EMAIL = "zebra.quartz.4711@example.org"
 REASON = "Mein Hund Quasimodo-Zylinder sitzt auf jedem Foto."
@@ -122,6 +131,29 @@ async def test_delete_leaves_no_trace_in_the_database(db_path: Path) -> None:
     disk = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
     assert EMAIL.encode() not in disk and REASON.encode() not in disk
     assert str(client.chat_id).encode() not in disk
+
+
+async def test_messages_kept_rendered_hold_nothing_a_person_typed(db_path: Path) -> None:
+    """The renderer keeps the questions everyone gets rendered (``SHARED_CONTEXT``): after a
+    whole journey they are there, read the same as a fresh render, and none holds the
+    person's e-mail or reason -- so /delete leaves no copy in memory either."""
+    api = FakeBotAPI()
+    with smtp_server(Keeper()) as port:
+        app = await start_app(db_path, api, **smtp(port))
+        client = TelegramClient(app, api)
+        try:
+            await full_journey(client)
+            renderer = bot_of(app).services.renderer
+            kept = renderer._shared  # the cache itself: nothing else shows what it holds
+            fresh = Renderer(renderer.knowledge)
+        finally:
+            await stop_app(app)
+    assert {key[1] for key in kept} >= {"ask_platforms", "ask_country", "ask_reasons"}
+    for (language, message, context, buttons), rendered in kept.items():
+        assert EMAIL not in rendered.html and "Quasimodo" not in rendered.html, message
+        say = Say(message=message, context=json.loads(context), buttons=buttons)
+        assert fresh.message(say, language) == rendered, message
+    assert "email_confirm" not in {key[1] for key in kept}  # it shows the e-mail
 
 
 async def test_no_personal_data_in_any_log_line(
