@@ -24,10 +24,13 @@ b) baseline: a bare python-telegram-bot ``ConversationHandler`` with the same st
    the ingress does), without persistence and with ``PicklePersistence`` (a temporary file,
    saved with ``update_persistence()`` after each batch, i.e. before the batch would be
    confirmed to Telegram; ``--pickle-save end`` saves only at the end instead).
+c) the same bare PTB, but sending what the full stack sends at each step (``SAME_REPLIES``:
+   1.43 messages a step, buttons where it has them, the letter's file), texts of the full
+   stack's mean length: what the replies themselves cost, apart from the machinery around them.
 
 Reported: steps per second (wall clock), CPU milliseconds per step (``time.process_time``: the
 whole process, SQLite's thread included), Bot API calls per step, and the ratio full stack /
-bare PTB in steps per second (goal >= 0.6x). Each round builds every side afresh and warms it up
+bare PTB in steps per second (goal >= 0.6x, against b)). Each round builds every side afresh and warms it up
 with 50 chats (not counted); the sides take turns, and the fastest of 3 rounds is reported.
 With ``--profile``, one more full-stack round runs under cProfile: the top 15 functions by
 cumulative time and the share of named parts (sealing, validation, rendering, commits, PTB).
@@ -319,9 +322,27 @@ async def run_full(
     return result
 
 
-async def run_ptb(tmp: Path, chats: int, batch: int, pickle: str | None) -> Result:
-    """A bare ConversationHandler with the same states, one reply per step."""
-    from telegram import LinkPreviewOptions, Update
+#: What the full stack sends at each step of the script: its messages (True: with buttons)
+#: and whether a document comes too. The "same replies" baseline sends as much.
+SAME_REPLIES: tuple[tuple[tuple[bool, ...], bool], ...] = (
+    ((False, True), False),  # /start: the welcome, the platform question
+    ((True,), False),  # the country question
+    ((True, False), False),  # the country confirmed, the e-mail question
+    ((True,), False),  # the reasons question
+    ((True,), False),  # the reasons question again, the tick moved
+    ((True,), False),  # the own-words question
+    ((False, True), True),  # the letter, the form help; the letter as a file
+)
+#: About the length of the full stack's messages in this script (their mean, in characters).
+SAME_REPLY_TEXT = "<b>A question</b> " + "and some words around it " * 24
+
+
+async def run_ptb(
+    tmp: Path, chats: int, batch: int, pickle: str | None, same_replies: bool = False
+) -> Result:
+    """A bare ConversationHandler with the same states, one reply per step (``same_replies``:
+    as many messages, buttons and documents as the full stack sends, ``SAME_REPLIES``)."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
     from telegram.constants import ParseMode
     from telegram.ext import (
         ApplicationBuilder,
@@ -336,8 +357,13 @@ async def run_ptb(tmp: Path, chats: int, batch: int, pickle: str | None) -> Resu
     )
 
     platforms, country, email, reasons, own_words, letter = range(6)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Option {n}", callback_data=f"x:{n}")] for n in range(4)]
+    )
 
-    def reply(text: str, answer: bool, then: int) -> Any:
+    def reply(text: str, answer: bool, then: int, index: int = 0) -> Any:
+        messages, document = SAME_REPLIES[index] if same_replies else ((False,), False)
+
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             if answer and update.callback_query is not None:
                 await update.callback_query.answer()
@@ -346,8 +372,15 @@ async def run_ptb(tmp: Path, chats: int, batch: int, pickle: str | None) -> Resu
                 value = update.effective_message.text if update.effective_message else None
             if context.user_data is not None:
                 context.user_data[text] = value
-            if update.effective_message is not None:
-                await update.effective_message.reply_text(text)
+            message = update.effective_message
+            if message is not None:
+                for buttons in messages:
+                    await message.reply_text(
+                        SAME_REPLY_TEXT if same_replies else text,
+                        reply_markup=keyboard if buttons else None,
+                    )
+                if document:
+                    await message.reply_document(b"x" * 1500, filename="letter.txt")
             return then
 
         return callback
@@ -356,16 +389,22 @@ async def run_ptb(tmp: Path, chats: int, batch: int, pickle: str | None) -> Resu
     with warnings.catch_warnings():  # per_message=False with CallbackQueryHandlers: intended
         warnings.simplefilter("ignore")
         conversation = ConversationHandler(
-            entry_points=[CommandHandler("start", reply("Which platform?", False, platforms))],
+            entry_points=[CommandHandler("start", reply("Which platform?", False, platforms, 0))],
             states={
-                platforms: [CallbackQueryHandler(reply("Country?", True, country), "^platforms:")],
-                country: [MessageHandler(typed, reply("E-mail?", False, email))],
-                email: [MessageHandler(typed, reply("Reasons?", False, reasons))],
-                reasons: [
-                    CallbackQueryHandler(reply("Own words?", True, own_words), "^reasons:done$"),
-                    CallbackQueryHandler(reply("Reasons (more)?", True, reasons), "^reasons:"),
+                platforms: [
+                    CallbackQueryHandler(reply("Country?", True, country, 1), "^platforms:")
                 ],
-                own_words: [CallbackQueryHandler(reply("Your letter", True, letter), "^own_wo")],
+                country: [MessageHandler(typed, reply("E-mail?", False, email, 2))],
+                email: [MessageHandler(typed, reply("Reasons?", False, reasons, 3))],
+                reasons: [
+                    CallbackQueryHandler(
+                        reply("Own words?", True, own_words, 5), "^reasons:done$"
+                    ),
+                    CallbackQueryHandler(reply("Reasons (more)?", True, reasons, 4), "^reasons:"),
+                ],
+                own_words: [
+                    CallbackQueryHandler(reply("Your letter", True, letter, 6), "^own_wo")
+                ],
                 letter: [CallbackQueryHandler(reply("Submitted?", True, letter))],
             },
             fallbacks=[],
@@ -398,6 +437,8 @@ async def run_ptb(tmp: Path, chats: int, batch: int, pickle: str | None) -> Resu
 
     save = app.update_persistence if pickle == "batch" else None
     label = "bare PTB" + ("" if pickle is None else f" + PicklePersistence ({pickle})")
+    if same_replies:
+        label += ", same replies"
     result = Result(label)
     try:
         await walk(accept, Updates(), chat_range(9_000_001, batch), batch, None, save)
@@ -517,6 +558,7 @@ async def live(args: argparse.Namespace, tmp: Path) -> None:
         for side in (
             run_full(here / "full", chats, batch),
             run_ptb(here, chats, batch, None),
+            run_ptb(here, chats, batch, None, same_replies=True),
             run_ptb(here, chats, batch, args.pickle_save),
         ):
             result = await side
