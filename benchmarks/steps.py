@@ -30,8 +30,9 @@ c) the same bare PTB, but sending what the full stack sends at each step (``SAME
 
 Reported: steps per second (wall clock), CPU milliseconds per step (``time.process_time``: the
 whole process, SQLite's thread included), Bot API calls per step, and the ratio full stack /
-bare PTB in steps per second (goal >= 0.6x, against b)). Each round builds every side afresh and warms it up
-with 50 chats (not counted); the sides take turns, and the fastest of 3 rounds is reported.
+each baseline in steps per second (goal >= 0.6x against b). Each round builds every side
+afresh and warms it up with 50 chats (not counted); the sides take turns, and the fastest of 3
+rounds is reported.
 With ``--profile``, one more full-stack round runs under cProfile: the top 15 functions by
 cumulative time and the share of named parts (sealing, validation, rendering, commits, PTB).
 Not a test: nothing here fails the build; read the figures (benchmarks/README.md).
@@ -397,14 +398,10 @@ async def run_ptb(
                 country: [MessageHandler(typed, reply("E-mail?", False, email, 2))],
                 email: [MessageHandler(typed, reply("Reasons?", False, reasons, 3))],
                 reasons: [
-                    CallbackQueryHandler(
-                        reply("Own words?", True, own_words, 5), "^reasons:done$"
-                    ),
+                    CallbackQueryHandler(reply("Own words?", True, own_words, 5), "^reasons:done$"),
                     CallbackQueryHandler(reply("Reasons (more)?", True, reasons, 4), "^reasons:"),
                 ],
-                own_words: [
-                    CallbackQueryHandler(reply("Your letter", True, letter, 6), "^own_wo")
-                ],
+                own_words: [CallbackQueryHandler(reply("Your letter", True, letter, 6), "^own_wo")],
                 letter: [CallbackQueryHandler(reply("Submitted?", True, letter))],
             },
             fallbacks=[],

@@ -176,12 +176,7 @@ def build_application(
     confirms them to Telegram only after their steps are committed. ``request`` replaces PTB's
     HTTP layer (tests answer Bot API calls locally with it). No PTB ``Defaults``: messages are
     sent raw with ``MESSAGE_OPTIONS``, and defaults would only be looked through on every call."""
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .updater(None)
-    )
+    builder = ApplicationBuilder().token(token).base_url(base_url).updater(None)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     return builder.build()

@@ -6,6 +6,8 @@ effects, and renders the messages they name. The shell imports only what is list
 """
 
 from conversations.case import Case, Proof, Reason, Step
+from conversations.checks import checked_email, checked_own_words
+from conversations.contract import Policy, Rejected
 from conversations.countries import country_name, is_country, normalize, subdivision_names
 from conversations.countries import resolve as resolve_country
 from conversations.diagram import mermaid
@@ -24,14 +26,12 @@ from conversations.effects import (
     SendLetter,
 )
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
-from conversations.handling import Policy, Rejected
-from conversations.journey import checked_email, checked_own_words
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from conversations.knowledge import load as load_knowledge
 from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
 from conversations.machine import step, supported_language
-from conversations.questions import ask, checkin, delete_confirm
+from conversations.steps import ask
 from conversations.timekeeping import (
     CODE_LEFT,
     authority_report_due,
@@ -39,6 +39,7 @@ from conversations.timekeeping import (
     deadline,
     default_zone,
 )
+from conversations.views import checkin, delete_confirm
 
 __all__ = [
     "CODE_LEFT",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.table import GLOBAL, TABLE, Trigger
+from conversations.table import BACK_FROM, GLOBAL, TABLE
 
 #: The pseudo-state standing for "whichever step the person is at".
 ANY = "any_step"
@@ -15,13 +15,7 @@ def mermaid() -> str:
             lines.append(f"    {source.value} --> {target.value}: {trigger.value}")
     for trigger, global_target in GLOBAL.items():
         if global_target is None:
-            lines.append(f"    {_back_from(trigger)} --> {ANY}: {trigger.value}")
+            lines.append(f"    {BACK_FROM[trigger].value} --> {ANY}: {trigger.value}")
         else:
             lines.append(f"    {ANY} --> {global_target.value}: {trigger.value}")
     return "\n".join(lines) + "\n"
-
-
-def _back_from(trigger: Trigger) -> str:
-    """Where a "back to where you were" trigger starts: the side step that it ends."""
-    sides = {Trigger.LANGUAGE_CHOSEN: "language", Trigger.TIMEZONE_CHOSEN: "timezone"}
-    return sides.get(trigger, "paused")

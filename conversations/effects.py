@@ -7,11 +7,12 @@ Effects are stored in the outbox as JSON, so every field is a plain, serialisabl
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from conversations.case import Case
+from conversations.case import Case, Step
 
 
 class Button(BaseModel):
@@ -22,6 +23,15 @@ class Button(BaseModel):
     url: str | None = None  # a link button instead of a callback
     arg: str | None = None  # a value the label shows, e.g. a country code
     selected: bool = False  # shown with a check mark (multiple choice)
+
+
+@cache  # buttons are immutable values from a small vocabulary: each is built once
+def press(
+    owner: Step, value: str, label: str, *, arg: str | None = None, selected: bool = False
+) -> Button:
+    """A button of ``owner``'s question: its data is ``"<step>:<value>"``, so a press on it
+    once the person has moved on is recognised as stale."""
+    return Button(label=label, data=f"{owner.value}:{value}", arg=arg, selected=selected)
 
 
 #: Delivery order when messages queue up: a person waiting for a reply first, then the code

@@ -209,7 +209,7 @@ class Territory(Fact):
     note: Translated  # what the law there is, as far as the sources show
 
 
-class Schedule(_Strict):
+class Timing(_Strict):
     """Product timing (not law): how the bot keeps time with a person. Data, not code."""
 
     countdown_tick_minutes: int = Field(gt=0)  # how often the countdown message is updated
@@ -296,7 +296,7 @@ class Knowledge(_Strict):
     common_countries: list[CountryCode]  # offered as buttons
     meta_sender_domains: list[str]
     meta_contacts: dict[str, MetaContact]
-    schedule: Schedule
+    schedule: Timing
     #: ISO 3166-2 subdivision -> regulator, where the competent authority depends on it (DE)
     subdivision_regulators: dict[str, str] = {}
     #: ISO 3166-2 subdivision -> jurisdiction, where the law depends on it (US-CA: the CCPA)

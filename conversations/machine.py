@@ -3,9 +3,11 @@
 Rules of this module (after h11's ``_state.py``):
 - The journey is the transition table in ``conversations.table``: step -> trigger -> next step.
   ``GLOBAL`` there holds the commands that work from every step.
-- A handler (``journey``, ``aftercare``) reads the input and names a trigger plus the answers to
-  store, or stays, or rejects it. A rejected input is answered with a friendly message and the
-  question again; the case is returned unchanged, so nothing answered before is ever lost.
+- Each step's question, handlers and arrival live together in ``conversations.steps``. A
+  handler reads the input and names a trigger plus the answers to store, or stays, or rejects
+  it. A rejected input is answered with a friendly message and the question again; the case is
+  returned unchanged, so nothing answered before is ever lost.
+- Every move goes through ``_apply`` and the table, and only ``_moved`` changes a case's step.
 - No I/O, no clock (``now`` is passed in), no prose: messages and labels are names of templates.
 """
 
@@ -14,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from conversations import aftercare, answers, journey, questions
+from conversations import answers, views
 from conversations.case import Case, Step
+from conversations.contract import Context, Move, Policy, Rejected, Stay, stale
 from conversations.countries import country_name, normalize, subdivision_names
-from conversations.effects import Button, Effect, Forget, Say, SendData, SendLetter
+from conversations.effects import Button, Effect, Say, SendData
 from conversations.events import (
     Command,
     Edited,
@@ -28,9 +31,9 @@ from conversations.events import (
     Reminder,
     Text,
 )
-from conversations.handling import Context, Handler, Move, Policy, Rejected, Stay, stale
-from conversations.journey import email_offer
 from conversations.knowledge import LANGUAGES, Knowledge
+from conversations.steps import STEPS, ask
+from conversations.steps.code import quiet
 from conversations.table import GLOBAL, QUESTION_STEPS, SIDE_STEPS, TABLE, Trigger
 
 __all__ = ["GLOBAL", "QUESTION_STEPS", "TABLE", "Trigger", "step"]
@@ -43,8 +46,6 @@ INFO_COMMANDS = {"help": "help", "privacy": "privacy"}
 COMMAND_BUTTONS = {"delete", "objected_before"}
 #: The answers to "really erase everything?" (asked from any step, so not tied to one).
 DELETE_ANSWERS = {"yes", "no"}
-
-HANDLERS: dict[tuple[Step, str], Handler] = {**journey.HANDLERS, **aftercare.HANDLERS}
 
 Outcome = tuple[Case, list[Effect]]
 
@@ -61,20 +62,19 @@ def step(
     is handed in (the shell loads it once); the brain never reads a file. ``labels``: every
     button label's text in every language, by label key (the shell renders them), so a typed
     label is read as the button it names."""
-    k = knowledge
     if case.language is None:
         case = case.model_copy(update={"language": supported_language(event.client_language)})
     if isinstance(event, Text) and case.step is not Step.NEW:
-        event = _typed_as_press(case, event, k, labels or {})
+        event = _typed_as_press(case, event, knowledge, labels or {})
         if case.erase_asked and isinstance(event, Text):
             # Typed while "Erase everything?" is open, and neither yes nor no: ask again. It is
             # not an answer to the question before (it never becomes own words).
-            return case, [Say(message="delete_answer_expected"), questions.delete_confirm()]
-    ctx = Context(now=now, k=k, event=event, policy=policy or Policy())
+            return case, [Say(message="delete_answer_expected"), views.delete_confirm()]
+    ctx = Context(now=now, knowledge=knowledge, event=event, policy=policy or Policy())
     try:
         new_case, effects = _dispatch(case, event, ctx)
     except Rejected as rejected:
-        return case, [rejected.say, *questions.ask(case, k)]
+        return case, [rejected.say, *ask(case, knowledge)]
     if new_case.erase_asked and not _answers_erase(event):
         # "Erase everything?" is answered by the next thing the person does, or not at all:
         # an old "Yes" button pressed later asks again.
@@ -85,11 +85,11 @@ def step(
 
 
 def _typed_as_press(
-    case: Case, event: Text, k: Knowledge, labels: Mapping[str, frozenset[str]]
+    case: Case, event: Text, knowledge: Knowledge, labels: Mapping[str, frozenset[str]]
 ) -> Event:
     """A typed text that is a button of the open question -- its label in any language, its
     value, or a short answer ("yes", "nein", "skip") that means it -- is that button."""
-    shown = [questions.delete_confirm()] if case.erase_asked else questions.ask(case, k)
+    shown = [views.delete_confirm()] if case.erase_asked else ask(case, knowledge)
     buttons = [b for say in shown for row in say.buttons for b in row if b.data]
     typed = _fold(event.text)
     language = event.client_language
@@ -146,19 +146,19 @@ def supported_language(language: str | None) -> str:
 
 
 def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
+    spec = STEPS[case.step]
     if isinstance(event, Command):
         return _on_command(case, event.name.lower(), ctx)
     if isinstance(event, MailReport):  # whatever the step: say how the e-mail copy went
         return case, [Say(message="email_sent" if event.ok else "email_failed")]
     if isinstance(event, Reminder):
-        handler = HANDLERS.get((case.step, "reminder"), aftercare.IGNORE_REMINDER)
-        return _result(case, handler(case, event.key, ctx), ctx)
+        return _result(case, (spec.on_reminder or quiet)(case, event.key, ctx), ctx)
     if isinstance(event, Edited):
         raise Rejected("edited_message")
     if isinstance(event, Media):
-        if (case.step, "media") not in HANDLERS:
+        if spec.on_media is None:
             raise Rejected("text_expected")
-        return _result(case, HANDLERS[(case.step, "media")](case, "", ctx), ctx)
+        return _result(case, spec.on_media(case, "", ctx), ctx)
     if case.step is Step.NEW:  # any first word opens the conversation like /start
         return _on_command(case, "start", ctx)
     if isinstance(event, Press):
@@ -169,10 +169,9 @@ def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
             return _on_delete_answer(case, value == "yes", ctx)
         if owner != case.step.value or not value:
             raise Rejected("stale_button")
-        return _result(case, HANDLERS.get((case.step, "press"), stale)(case, value, ctx), ctx)
+        return _result(case, (spec.on_press or stale)(case, value, ctx), ctx)
     assert isinstance(event, Text)
-    handler = HANDLERS.get((case.step, "text"), _buttons_only)
-    return _result(case, handler(case, event.text, ctx), ctx)
+    return _result(case, (spec.on_text or _buttons_only)(case, event.text, ctx), ctx)
 
 
 def _buttons_only(case: Case, text: str, ctx: Context) -> Move | Stay:
@@ -182,43 +181,40 @@ def _buttons_only(case: Case, text: str, ctx: Context) -> Move | Stay:
 def _result(case: Case, result: Move | Stay, ctx: Context) -> Outcome:
     if isinstance(result, Stay):
         stayed = case.model_copy(update=result.updates)
-        again = questions.ask(stayed, ctx.k) if result.ask_again else []
+        again = ask(stayed, ctx.knowledge) if result.ask_again else []
         return stayed, [*result.effects, *again]
     return _apply(case.model_copy(update=result.updates), result.trigger, ctx)
 
 
 def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
-    """Move along the table and say (and schedule) what arriving at the new step needs."""
+    """Move along the table: what leaving the step says, what arriving at the next one does,
+    then the next step's question.
+
+    Side steps (language, time zone, pause) are an aside: entering one remembers where the
+    person was and does nothing else; "back" (``None`` in ``GLOBAL``) returns there, with what
+    leaving the side step says, and does not arrive anew (nothing is re-done or re-scheduled).
+    """
+    before = case.step
     if trigger in GLOBAL:
+        back = GLOBAL[trigger] is None
         target = GLOBAL[trigger] or case.resume_step or Step.PLATFORMS
     else:
-        target = TABLE[case.step][trigger]
-    before = case.step
-    case = _moved(case, target)
-    effects: list[Effect] = []
-    if trigger in (Trigger.COUNTRY_FOUND, Trigger.STATE_CHOSEN):
-        effects.append(questions.country_confirmed(case, ctx.k))
-    if target is Step.LETTER and before is not Step.LETTER:
-        case = case.model_copy(update={"letter_written_at": ctx.now, "reasons_done": True})
-        return case, [SendLetter(case=case), questions.form_help(case, ctx.k), *email_offer(ctx)]
-    if trigger is Trigger.SUBMITTED:
-        case = case.model_copy(update={"form_submitted_at": ctx.now})
-    if trigger in (Trigger.LANGUAGE_CHOSEN, Trigger.TIMEZONE_CHOSEN):
-        effects.append(
-            Say(message=f"{target_name(trigger)}_set", context={"timezone": case.timezone})
-        )
-        if trigger is Trigger.LANGUAGE_CHOSEN and case.resume_step is None:
-            effects.append(_welcome(ctx))  # chose a language before anything else
+        back, target = False, TABLE[before][trigger]
     if target in SIDE_STEPS:
-        return case.model_copy(update={"resume_step": before}), [
-            *effects,
-            *questions.ask(case.model_copy(update={"resume_step": before}), ctx.k),
-        ]
-    if trigger in (Trigger.RESUME, Trigger.LANGUAGE_CHOSEN, Trigger.TIMEZONE_CHOSEN):
+        # From a question, remember it; from another aside (or before anything), keep what
+        # was remembered: that is where "back" returns.
+        resume = case.resume_step if before in SIDE_STEPS or before is Step.NEW else before
+        aside = _moved(case, target).model_copy(update={"resume_step": resume})
+        return aside, [*ask(aside, ctx.knowledge)]
+    left = STEPS[before].on_leaving(case, trigger, ctx)
+    case = _moved(case, target)
+    if back:
         case = case.model_copy(update={"resume_step": None})
-        return case, [*effects, *questions.ask(case, ctx.k)]
-    case, entered = aftercare.enter(case, before, trigger, ctx)
-    return case, [*effects, *entered]
+        return case, [*left, *ask(case, ctx.knowledge)]
+    arrival = STEPS[target]
+    case, arrived = arrival.on_arrival(case, trigger, ctx)
+    again = ask(case, ctx.knowledge) if arrival.asks_on_arrival else []
+    return case, [*left, *arrived, *again]
 
 
 def _moved(case: Case, target: Step) -> Case:
@@ -226,41 +222,30 @@ def _moved(case: Case, target: Step) -> Case:
     return case.model_copy(update={"step": target})
 
 
-def target_name(trigger: Trigger) -> str:
-    return "language" if trigger is Trigger.LANGUAGE_CHOSEN else "timezone"
-
-
 def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
-    k = ctx.k
+    k = ctx.knowledge
     if name == "protect":
-        return case, [questions.protect(case, k)]
+        return case, [views.protect(case, k)]
     if name == "objected_before":  # "I objected in 2024 or 2025": no need to do it again
-        return case, [Say(message="objected_before"), *questions.ask(case, k)]
+        return case, [Say(message="objected_before"), *ask(case, k)]
     if name in INFO_COMMANDS:
         return case, [Say(message=INFO_COMMANDS[name], context=ctx.policy.retention())]
     if name == "start":
         if case.step is Step.NEW:
-            case = _moved(case, TABLE[Step.NEW][Trigger.START])
-            return case, [_welcome(ctx), *questions.ask(case, k)]
+            return _apply(case, Trigger.START, ctx)
         if case.step in SIDE_STEPS:
             return _apply(case, Trigger.RESUME, ctx)
-        return case, [Say(message="welcome_back"), *questions.ask(case, k)]
+        return case, [Say(message="welcome_back"), *ask(case, k)]
     if name == "status":
-        return case, [questions.status(case, k), *questions.ask(case, k)]
+        return case, [views.status(case, k), *ask(case, k)]
     if name == "delete":
-        return case.model_copy(update={"erase_asked": True}), [questions.delete_confirm()]
+        return case.model_copy(update={"erase_asked": True}), [views.delete_confirm()]
     if name == "mydata":
-        return case, [questions.my_data(case, k), SendData(case=case)]
+        return case, [views.my_data(case, k), SendData(case=case)]
     if name in ("language", "timezone"):
         trigger = Trigger.LANGUAGE if name == "language" else Trigger.TIMEZONE
         if name == "timezone" and case.country is None:
             raise Rejected("timezone_needs_country")
-        if case.step in SIDE_STEPS or case.step is Step.NEW:
-            # Keep where a paused person was (or nothing, for a new one): that is where we return.
-            side = GLOBAL[trigger]
-            assert side is not None
-            asking = _moved(case, side)
-            return asking, [*questions.ask(asking, k)]
         return _apply(case, trigger, ctx)
     if name == "cancel":
         if case.step not in QUESTION_STEPS:
@@ -269,22 +254,14 @@ def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
     raise Rejected("unknown_command")
 
 
-def _welcome(ctx: Context) -> Say:
-    return Say(message="welcome", context=ctx.policy.retention())
-
-
 def _on_delete_answer(case: Case, erase: bool, ctx: Context) -> Outcome:
     """The answer to "really erase everything?": erase, or carry on where the person was."""
     if not case.erase_asked:  # an answer to an earlier question: erase nothing
         if not erase:
             raise Rejected("stale_button")
         asking = case.model_copy(update={"erase_asked": True})  # so ask again
-        return asking, [Say(message="stale_button"), questions.delete_confirm()]
+        return asking, [Say(message="stale_button"), views.delete_confirm()]
     case = case.model_copy(update={"erase_asked": False})
     if not erase:
-        return case, [Say(message="delete_kept"), *questions.ask(case, ctx.k)]
-    target = GLOBAL[Trigger.DELETE]
-    assert target is not None
-    fresh = _moved(Case.new(case.chat_id, ctx.now), target)
-    fresh = fresh.model_copy(update={"language": case.language})
-    return fresh, [Forget(chat_id=case.chat_id), Say(message="deleted")]
+        return case, [Say(message="delete_kept"), *ask(case, ctx.knowledge)]
+    return _apply(case, Trigger.DELETE, ctx)

@@ -1,7 +1,8 @@
 """The transition table: step -> trigger -> next step. Data, after h11's ``_state.py``.
 
 The README's diagram is generated from it and tests walk every entry. ``GLOBAL`` holds what
-works from every step; ``None`` there means "back to the step the person left".
+works from every step; ``None`` there means "back to the step the person left" (from the side
+step ``BACK_FROM`` names).
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ GLOBAL: dict[Trigger, Step | None] = {
 
 #: Side steps that return to where the person was.
 SIDE_STEPS = frozenset({Step.LANGUAGE, Step.TIMEZONE, Step.PAUSED})
+
+#: The side step each "back to where you were" trigger ends (the diagram draws it from there).
+BACK_FROM: dict[Trigger, Step] = {
+    Trigger.LANGUAGE_CHOSEN: Step.LANGUAGE,
+    Trigger.TIMEZONE_CHOSEN: Step.TIMEZONE,
+    Trigger.RESUME: Step.PAUSED,
+}
 
 #: Steps that ask a question, i.e. that /cancel can leave and /language can come back to.
 QUESTION_STEPS = frozenset(TABLE) - {Step.NEW} - SIDE_STEPS

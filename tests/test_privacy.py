@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.logs import configure_logging
-from tests.smtp_server import Keeper, smtp_server
 from bot.renderer import Renderer
 from conversations import Say
+from tests.smtp_server import Keeper, smtp_server
 from tests.telegram_harness import (
     FakeBotAPI,
     TelegramClient,

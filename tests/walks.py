@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from conversations import machine
+from conversations import Policy, machine
 from conversations.case import Case, Step
 from conversations.effects import Cancel, Effect, Say, Schedule
 from conversations.events import Command, Event, Press, Reminder, Text
-from conversations.handling import Policy
 from conversations.knowledge import Knowledge
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin

@@ -11,9 +11,9 @@ import pytest
 from bot.outbox import ChatUnreachable, Limits, MessageGone, Outbox, RetryLater
 from bot.renderer import Message, Renderer
 from bot.storage import Storage
+from conversations import Policy
 from conversations.case import Case
 from conversations.effects import Say, Schedule
-from conversations.handling import Policy
 from tests.conftest import START, Clock, open_storage
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from bot.renderer import Renderer
 from bot.scheduler import Retention, Scheduler
 from bot.storage import Storage
+from conversations import Policy
 from conversations.case import Case, Step
 from conversations.effects import Say, Schedule
-from conversations.handling import Policy
 from tests.conftest import START, Clock
 
 

@@ -10,12 +10,12 @@ import pytest
 from markupsafe import escape
 
 from bot.renderer import TEMPLATES_DIR, Renderer
-from conversations import machine, questions
+from conversations import Policy, law, machine, steps, views
 from conversations.case import Case, Proof, Reason, Step
 from conversations.effects import Say
 from conversations.events import MailReport
-from conversations.handling import Policy
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from conversations.steps.journey import country_confirmed, form_help
 from tests.conftest import START, letter_case
 from tests.walks import Walk
 
@@ -44,12 +44,12 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
     for step in Step:
         for linked in (True, False, None):
             case = case_for(country, language, step=step, linked_accounts=linked)
-            says += questions.ask(case, k)
-            says += [questions.form_help(case, k), questions.status(case, k)]
+            says += steps.ask(case, k)
+            says += [form_help(case, k), views.status(case, k)]
     empty = Case.new(1, START).model_copy(update={"language": language})
     says += [
-        questions.status(empty, k),
-        questions.country_confirmed(case_for(country, language), k),
+        views.status(empty, k),
+        country_confirmed(case_for(country, language), k),
     ]
     for branch in BRANCHES:
         walk = Walk.begin(k, START, language=language).to_letter(country, both=True)
@@ -59,11 +59,11 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
     says += [
         Say(message=m, context=retention) for m in (*machine.INFO_COMMANDS.values(), "welcome")
     ]
-    says += [questions.delete_confirm(), questions.my_data(case_for(country, language), k)]
-    says += [questions.protect(case_for(country, language), k), questions.protect(empty, k)]
-    if questions.law_regions(country, k):
+    says += [views.delete_confirm(), views.my_data(case_for(country, language), k)]
+    says += [views.protect(case_for(country, language), k), views.protect(empty, k)]
+    if law.law_regions(country, k):
         at_state = case_for(country, language).model_copy(update={"step": Step.STATE})
-        says += questions.ask(at_state, k)
+        says += steps.ask(at_state, k)
     says += [
         Say(message=m)
         for m in (
@@ -186,7 +186,7 @@ def test_every_chat_message_renders_for_every_jurisdiction(
 def test_hostile_own_words_are_escaped_in_chat(knowledge: Knowledge, renderer: Renderer) -> None:
     """A person's words appear HTML-escaped in chat and never as markup or evaluated Jinja."""
     case = case_for("DE", "en", step=Step.OWN_WORDS)
-    message = renderer.message(questions.ask(case, knowledge)[0], "en")
+    message = renderer.message(steps.ask(case, knowledge)[0], "en")
     assert str(escape(HOSTILE)) in message.html
     assert "<b>x</b>" not in message.html and "49" not in message.html
 

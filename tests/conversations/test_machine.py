@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.renderer import Renderer
-from conversations import machine, questions
+from conversations import machine, steps
 from conversations.case import Case, Reason, Step
 from conversations.effects import Effect, Forget, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
@@ -124,12 +124,10 @@ def aftercare_inputs(base: Case) -> dict[tuple[Step, machine.Trigger], tuple[Cas
     }
 
 
-def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
-    knowledge: Knowledge,
-) -> None:
-    """Each (step, trigger) in TABLE is exercised by an input that produces that move."""
+def table_inputs(knowledge: Knowledge) -> dict[tuple[Step, machine.Trigger], tuple[Case, Event]]:
+    """One input per (step, trigger) of TABLE."""
     base = at_letter(knowledge)
-    inputs: dict[tuple[Step, machine.Trigger], tuple[Case, Event]] = {
+    return {
         (Step.NEW, machine.Trigger.START): (Case.new(1, NOW), Command(name="start")),
         (Step.PLATFORMS, machine.Trigger.ONE_PLATFORM): (
             base.model_copy(update={"step": Step.PLATFORMS}),
@@ -175,11 +173,72 @@ def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
         (Step.LETTER, machine.Trigger.SUBMITTED): (base, Press(data="letter:submitted")),
         **aftercare_inputs(base),
     }
+
+
+def global_inputs(knowledge: Knowledge) -> dict[machine.Trigger, tuple[Case, Event]]:
+    """One input per trigger of GLOBAL, from the letter step (or the aside it opened)."""
+    t, base = machine.Trigger, at_letter(knowledge)
+    aside = {s: base.model_copy(update={"step": s, "resume_step": Step.LETTER}) for s in Step}
+    return {
+        t.START_OVER: (base, Press(data="letter:start_over")),
+        t.LANGUAGE: (base, Command(name="language")),
+        t.LANGUAGE_CHOSEN: (aside[Step.LANGUAGE], Press(data="language:de")),
+        t.TIMEZONE: (base, Command(name="timezone")),
+        t.TIMEZONE_CHOSEN: (aside[Step.TIMEZONE], Text(text="Europe/Vienna")),
+        t.CANCEL: (base, Command(name="cancel")),
+        t.RESUME: (aside[Step.PAUSED], Press(data="paused:resume")),
+        t.DELETE: (base.model_copy(update={"erase_asked": True}), Press(data="delete:yes")),
+    }
+
+
+def test_every_table_transition_is_reachable_and_lands_where_the_table_says(
+    knowledge: Knowledge,
+) -> None:
+    """Each (step, trigger) in TABLE is exercised by an input that produces that move."""
+    inputs = table_inputs(knowledge)
     table_moves = {(s, t) for s, moves in machine.TABLE.items() for t in moves}
     assert set(inputs) == table_moves
     for (source, trigger), (case, event) in inputs.items():
         new_case, _ = machine.step(case, event, NOW, knowledge)
         assert new_case.step is machine.TABLE[source][trigger], (source, trigger)
+
+
+def test_every_trigger_is_produced_and_every_move_goes_through_the_table(
+    knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``Trigger`` is named by some handler or command, each input moves the case by
+    exactly the trigger it stands for, through ``machine._apply`` (the one place that looks the
+    target up in TABLE or GLOBAL), and lands where the table says."""
+    applied: list[machine.Trigger] = []
+    real_apply = machine._apply
+
+    def spy(case: Case, trigger: machine.Trigger, ctx: object) -> object:
+        applied.append(trigger)
+        return real_apply(case, trigger, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(machine, "_apply", spy)
+    moves = {trigger: pair for (_, trigger), pair in table_inputs(knowledge).items()}
+    for trigger, (case, event) in [*moves.items(), *global_inputs(knowledge).items()]:
+        applied.clear()
+        new_case, _ = machine.step(case, event, NOW, knowledge)
+        assert applied == [trigger], (trigger, applied)
+        if trigger in machine.GLOBAL:
+            assert new_case.step is (machine.GLOBAL[trigger] or case.resume_step), trigger
+    assert set(moves) | set(global_inputs(knowledge)) == set(machine.Trigger)
+
+
+def test_every_step_has_its_place(knowledge: Knowledge) -> None:
+    """Each step has one ``StepSpec`` (question, handlers, arrival side by side); every step
+    the table leads to or from asks something, except the one before everything."""
+    assert set(steps.STEPS) == set(Step)
+    for step_, spec in steps.STEPS.items():
+        assert spec.step is step_
+    base = at_letter(knowledge)
+    for step_ in set(machine.TABLE) - {Step.NEW}:
+        at = base.model_copy(update={"step": step_, "resume_step": Step.LETTER})
+        if step_ in (Step.CODE, Step.CODE_EXPIRED):
+            at = at.model_copy(update={"code_received_at": NOW, "code_expires_at": NOW})
+        assert steps.ask(at, knowledge), step_
 
 
 VALID_OWN_WORDS = {"<b>bold</b> {{ 7*7 }} {% raw %}", "🦄🔥"}
@@ -218,7 +277,7 @@ def test_rejected_input_changes_nothing_and_repeats_the_question(
             assert new_case.proof is not None and new_case.proof.text == event.text
             continue  # any pasted text can be Meta's confirmation
         assert new_case == case, (current, event)
-        expected = [s.message for s in questions.ask(case, knowledge)]
+        expected = [s.message for s in steps.ask(case, knowledge)]
         assert expected, current
         assert messages(effects)[-len(expected) :] == expected, (current, event)
 
@@ -574,7 +633,7 @@ def test_gdpr_letters_can_also_ask_for_erasure_and_access(knowledge: Knowledge) 
 @pytest.mark.parametrize("country", ["US", "JP", "BR"])
 def test_no_gdpr_options_where_the_gdpr_does_not_apply(knowledge: Knowledge, country: str) -> None:
     walk = Walk.begin(knowledge, START).to_letter(country)
-    (ask,) = questions.ask(walk.case, knowledge)
+    (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:erasure" not in [b.data for row in ask.buttons for b in row]
     effects = walk.press("letter:erasure")
     assert said(effects)[0] == "stale_button" and not walk.case.ask_erasure
@@ -589,7 +648,7 @@ def test_the_particular_situation_is_only_claimed_where_the_gdpr_asks_for_it(
     walk.press("platforms:facebook")
     walk.text(country)
     walk.text("a@example.org")
-    (ask,) = questions.ask(walk.case, knowledge)
+    (ask,) = steps.ask(walk.case, knowledge)
     shown = renderer.message(ask, "en").plain
     assert ("particular situation" in shown) is gdpr
 
@@ -659,11 +718,11 @@ def test_protect_is_offered_at_the_letter_where_no_objection_right_exists(
     knowledge: Knowledge,
 ) -> None:
     walk = Walk.begin(knowledge, START).to_letter("AU")
-    (ask,) = questions.ask(walk.case, knowledge)
+    (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:protect" in [b.data for row in ask.buttons for b in row]
     assert said(walk.press("letter:protect")) == ["protect"]
     walk = Walk.begin(knowledge, START).to_letter("DE")
-    (ask,) = questions.ask(walk.case, knowledge)
+    (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:protect" not in [b.data for row in ask.buttons for b in row]
 
 

@@ -32,7 +32,7 @@ from pydantic import TypeAdapter
 
 from bot.ics import calendar_file
 from bot.renderer import TEMPLATES_DIR, Renderer
-from conversations import answers, events, machine, questions, timekeeping
+from conversations import answers, events, machine, steps, timekeeping
 from conversations.case import Case, Reason, Step
 from conversations.effects import (
     MESSAGE_KINDS,
@@ -219,7 +219,7 @@ def draw_event(
     language = data.draw(languages, label="client_language")
     now = now + timedelta(seconds=data.draw(pauses, label="pause"))
     if kind == "button":
-        buttons = shown_buttons([*questions.ask(case, k), *last_effects])
+        buttons = shown_buttons([*steps.ask(case, k), *last_effects])
         if buttons:
             return Press(data=data.draw(st.sampled_from(buttons)), client_language=language), now
         kind = "useful_text"

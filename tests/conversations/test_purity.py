@@ -27,7 +27,7 @@ FORBIDDEN = {
 def test_conversations_imports_no_io_library() -> None:
     """No module in conversations/ imports an I/O library, directly."""
     offenders = []
-    for path in BRAIN.glob("*.py"):
+    for path in BRAIN.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = []
             if isinstance(node, ast.Import):
@@ -51,7 +51,7 @@ def test_importing_the_brain_loads_no_io_library() -> None:
 
 def test_conversations_never_reads_the_clock() -> None:
     """Time comes in as ``now``; no datetime.now(), utcnow(), today() or time.time()."""
-    for path in BRAIN.glob("*.py"):
+    for path in BRAIN.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for call in ("datetime.now(", "utcnow(", "date.today(", "time.time(", "time.monotonic("):
             assert call not in text, f"{path.name} reads the clock via {call}"
@@ -75,9 +75,9 @@ def test_the_shell_uses_only_the_brains_public_surface() -> None:
 
 
 def test_no_move_bypasses_the_transition_table() -> None:
-    """Only ``machine._moved`` sets a case's step, and every call hands it a target looked up
-    in TABLE or GLOBAL: no handler or command writes a step of its own."""
-    for path in BRAIN.glob("*.py"):
+    """Only ``machine._moved`` sets a case's step, only ``machine._apply`` calls it, with the
+    target it looked up in TABLE or GLOBAL: no handler, hook or command writes a step."""
+    for path in BRAIN.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):
@@ -92,6 +92,14 @@ def test_no_move_bypasses_the_transition_table() -> None:
     ]
     assert calls, "the table is applied through _moved"
     for call in calls:
-        target = ast.unparse(call.args[1])
-        assert target.startswith(("TABLE[", "GLOBAL[")) or target in ("target", "side"), target
+        assert ast.unparse(call.args[1]) == "target"
     assert source.count('update={"step"') == 1  # inside _moved
+    # ... and only ``_apply`` calls it, with the target it looked up in TABLE or GLOBAL
+    callers = {
+        function.name
+        for function in ast.walk(ast.parse(source))
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_moved"
+    }
+    assert callers == {"_apply"}
