@@ -211,11 +211,13 @@ def _letter(args: argparse.Namespace) -> int:
     return 0
 
 
-def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now: datetime) -> Case:
+def _letter_case(
+    args: argparse.Namespace, knowledge: Knowledge, renderer: Renderer, now: datetime
+) -> Case:
     """The case the chat would hold, from the arguments, checked by the chat's own handlers."""
     country = args.country.strip().upper()
     if not is_country(country):
-        near = resolve_country(args.country, k)
+        near = resolve_country(args.country, knowledge)
         codes = (near.code,) if near.code else near.suggestions
         hint = f" (did you mean {' or '.join(codes)}?)" if codes else ""
         raise _BadArgument(f"unknown country code {args.country!r}{hint}")
@@ -237,7 +239,7 @@ def _letter_case(args: argparse.Namespace, k: Knowledge, renderer: Renderer, now
         own_words = _answer(checked_own_words, args.text, "--text", case, renderer)
         case = case.model_copy(update={"own_words": own_words})
     if args.kind in ("followup", "complaint"):
-        case = _sample_timeline(case, k, now, refused=args.refused)
+        case = _sample_timeline(case, knowledge, now, refused=args.refused)
     return case
 
 
@@ -274,22 +276,22 @@ def _region(args: argparse.Namespace, country: str) -> str | None:
     return code
 
 
-def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) -> Case:
+def _sample_timeline(case: Case, knowledge: Knowledge, now: datetime, *, refused: bool) -> Case:
     """The milestones of a person who escalates now, as the chat would have recorded them.
 
     The form was submitted and Meta's code entered, then either Meta's deadline passed
     unanswered at least a day ago (without a legal period: the check-ins ran out), or Meta
     refused at a check-in halfway through. Periods come from the knowledge data.
     """
-    ladder = [timedelta(hours=h) for h in k.schedule.checkin_after_hours] or [timedelta(0)]
+    ladder = [timedelta(hours=h) for h in knowledge.schedule.checkin_after_hours] or [timedelta(0)]
     if refused:
         entered = now - ladder[len(ladder) // 2]
     else:
-        probe = deadline(case, k, now)
+        probe = deadline(case, knowledge, now)
         entered = now - (probe - now if probe else ladder[-1])
-        while (due := deadline(case, k, entered)) and due > now - timedelta(days=1):
+        while (due := deadline(case, knowledge, entered)) and due > now - timedelta(days=1):
             entered -= timedelta(days=1)  # calendar months differ in length
-    validity = code_validity(case, k)
+    validity = code_validity(case, knowledge)
     submitted = entered - validity / 2 if validity else entered  # entered while it was valid
     return case.model_copy(
         update={
@@ -299,10 +301,10 @@ def _sample_timeline(case: Case, k: Knowledge, now: datetime, *, refused: bool) 
             "code_received_at": submitted,
             "code_expires_at": submitted + validity if validity else None,
             "code_entered_at": entered,
-            "deadline_at": deadline(case, k, entered),
+            "deadline_at": deadline(case, knowledge, entered),
             "refused_at": now if refused else None,
             "escalated_at": now,
-            "authority_report_due_at": authority_report_due(case, k, now),
+            "authority_report_due_at": authority_report_due(case, knowledge, now),
         }
     )
 

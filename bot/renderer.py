@@ -150,7 +150,7 @@ class Renderer:
         )
         env.install_gettext_translations(self._translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(
-            k=self.knowledge,
+            knowledge=self.knowledge,
             language=language,
             country_name=lambda code: country_name(code, language),
             format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=language),

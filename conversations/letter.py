@@ -15,23 +15,25 @@ from conversations.effects import LetterKind
 from conversations.knowledge import Knowledge
 
 
-def template_names(case: Case, k: Knowledge, letter: LetterKind = "objection") -> tuple[str, str]:
+def template_names(
+    case: Case, knowledge: Knowledge, letter: LetterKind = "objection"
+) -> tuple[str, str]:
     """(form text template, full text template) for the case's language, jurisdiction and kind.
 
     The objection's full text depends on what the law allows (objection, cessation request,
     third-party request); the follow-up and the complaint are one template each per language.
     """
     assert case.country is not None and case.language is not None
-    j = k.jurisdiction_for(case.country, case.region)
+    j = knowledge.jurisdiction_for(case.country, case.region)
     kind = j.kind.value if letter == "objection" else letter
     return f"letters/{case.language}/form_text.txt.j2", f"letters/{case.language}/{kind}.txt.j2"
 
 
-def context(case: Case, k: Knowledge) -> dict[str, Any]:
+def context(case: Case, knowledge: Knowledge) -> dict[str, Any]:
     assert case.country is not None
-    key = k.jurisdiction_key(case.country, case.region)
-    j = k.jurisdictions[key]
-    regulator_key = k.regulator_key_for(case.country, case.region)
+    key = knowledge.jurisdiction_key(case.country, case.region)
+    j = knowledge.jurisdictions[key]
+    regulator_key = knowledge.regulator_key_for(case.country, case.region)
     return {
         "case": case,
         "country": case.country,
@@ -41,24 +43,24 @@ def context(case: Case, k: Knowledge) -> dict[str, Any]:
         "law": j.law,
         "kind": j.kind.value,
         "platforms": [p.value for p in case.platforms],
-        "forms": {p.value: k.forms[j.forms[p]] for p in case.platforms},
+        "forms": {p.value: knowledge.forms[j.forms[p]] for p in case.platforms},
         "linked_accounts": case.linked_accounts,
         "reasons": [r.value for r in case.reasons],
         "own_words": case.own_words,
         "email": case.email,
         "date": case.letter_written_at.date() if case.letter_written_at else None,
-        "regulator": k.regulators[regulator_key] if regulator_key else None,
+        "regulator": knowledge.regulators[regulator_key] if regulator_key else None,
         # which authority, for wording that depends on it (Québec's CAI enforces Québec's law)
         "regulator_key": regulator_key,
         # the authority is a region's own (a German state's, Québec's), not the country's
-        "regional_authority": regulator_key in set(k.subdivision_regulators.values()),
+        "regional_authority": regulator_key in set(knowledge.subdivision_regulators.values()),
         # a dependent territory that falls under the rules for everywhere else: what the
         # sources say about it, for the person above the letter (Gibraltar, the Crown
         # Dependencies, …); None for sovereign states and the EU's own territories
-        "territory": k.territories.get(case.country) if j.default else None,
-        "lead_regulator": k.regulators[j.lead_regulator] if j.lead_regulator else None,
+        "territory": knowledge.territories.get(case.country) if j.default else None,
+        "lead_regulator": knowledge.regulators[j.lead_regulator] if j.lead_regulator else None,
         # the Meta company responsible here: Dublin only for Europe
-        "meta": k.meta_contacts[j.controller],
+        "meta": knowledge.meta_contacts[j.controller],
         # options the person ticks (the Case fields may not exist yet: then they are off)
         "ask_erasure": bool(getattr(case, "ask_erasure", False)),
         "ask_access": bool(getattr(case, "ask_access", False)),

@@ -75,11 +75,11 @@ def zone(case: Case) -> ZoneInfo:
 # -- the code countdown ---------------------------------------------------------------------
 
 
-def code_validity(case: Case, k: Knowledge) -> timedelta | None:
+def code_validity(case: Case, knowledge: Knowledge) -> timedelta | None:
     """How long Meta's code is valid here, from the knowledge data (None where unknown)."""
     if case.country is None:
         return None
-    minutes = k.jurisdiction_for(case.country, case.region).code.validity_minutes
+    minutes = knowledge.jurisdiction_for(case.country, case.region).code.validity_minutes
     return timedelta(minutes=minutes) if minutes else None
 
 
@@ -93,11 +93,11 @@ def minutes_left(case: Case, now: datetime) -> int | None:
     return math.ceil((case.code_expires_at - now).total_seconds() / 60)
 
 
-def next_tick(case: Case, k: Knowledge, now: datetime) -> datetime | None:
+def next_tick(case: Case, knowledge: Knowledge, now: datetime) -> datetime | None:
     """When the countdown message is next updated: every few minutes, every minute at the end."""
     if case.code_expires_at is None or now >= case.code_expires_at:
         return None
-    s = k.schedule
+    s = knowledge.schedule
     left = case.code_expires_at - now
     step = timedelta(
         minutes=1
@@ -112,75 +112,77 @@ def next_tick(case: Case, k: Knowledge, now: datetime) -> datetime | None:
     return min(due, case.code_expires_at)
 
 
-def code_reminder_keys(k: Knowledge) -> list[str]:
-    return [f"{CODE_LEFT}:{m}" for m in k.schedule.code_reminders_minutes]
+def code_reminder_keys(knowledge: Knowledge) -> list[str]:
+    return [f"{CODE_LEFT}:{m}" for m in knowledge.schedule.code_reminders_minutes]
 
 
-def code_reminder_is_current(key: str, case: Case, k: Knowledge, now: datetime) -> bool:
+def code_reminder_is_current(key: str, case: Case, knowledge: Knowledge, now: datetime) -> bool:
     """A "N minutes left" reminder still fits the present: the code is valid, and no smaller
     reminder has become due meanwhile (after downtime only the most recent one is sent)."""
     left = minutes_left(case, now)
     if left is None or left <= 0:
         return False
     threshold = int(key.split(":", 1)[1])
-    smaller = [m for m in k.schedule.code_reminders_minutes if m < threshold]
+    smaller = [m for m in knowledge.schedule.code_reminders_minutes if m < threshold]
     return not any(left <= m for m in smaller)
 
 
 # -- check-ins -----------------------------------------------------------------------------
 
 
-def deadline(case: Case, k: Knowledge, start: datetime) -> datetime | None:
+def deadline(case: Case, knowledge: Knowledge, start: datetime) -> datetime | None:
     """When Meta's answer is due by law, for an objection sent at ``start``."""
     if case.country is None:
         return None
-    period = k.jurisdiction_for(case.country, case.region).deadline
+    period = knowledge.jurisdiction_for(case.country, case.region).deadline
     return period.ends(start) if period else None
 
 
-def next_checkin(case: Case, k: Knowledge, now: datetime) -> datetime | None:
+def next_checkin(case: Case, knowledge: Knowledge, now: datetime) -> datetime | None:
     """The next rung of the ladder after ``now`` (the deadline is the last), in daytime."""
     start = case.code_entered_at or case.form_submitted_at
     if start is None:
         return None
-    rungs = [start + timedelta(hours=h) for h in k.schedule.checkin_after_hours]
+    rungs = [start + timedelta(hours=h) for h in knowledge.schedule.checkin_after_hours]
     if case.deadline_at is not None:
         rungs = [r for r in rungs if r < case.deadline_at] + [case.deadline_at]
     upcoming = [r for r in rungs if r > now]
-    return daytime(case, k, upcoming[0]) if upcoming else None
+    return daytime(case, knowledge, upcoming[0]) if upcoming else None
 
 
-def is_quiet(case: Case, k: Knowledge, moment: datetime) -> bool:
+def is_quiet(case: Case, knowledge: Knowledge, moment: datetime) -> bool:
     hour = moment.astimezone(zone(case)).hour
-    start, end = k.schedule.quiet_from_hour, k.schedule.quiet_until_hour
+    start, end = knowledge.schedule.quiet_from_hour, knowledge.schedule.quiet_until_hour
     return hour >= start or hour < end if start > end else start <= hour < end
 
 
-def daytime(case: Case, k: Knowledge, moment: datetime) -> datetime:
+def daytime(case: Case, knowledge: Knowledge, moment: datetime) -> datetime:
     """``moment``, or soon after the end of the person's night if it falls into quiet hours.
 
     Held-over check-ins are spread over the first minutes of the morning (by chat, so the same
     case always gets the same moment), so a country's people do not all get theirs at 09:00:00.
     """
-    if not is_quiet(case, k, moment):
+    if not is_quiet(case, knowledge, moment):
         return moment
     local = moment.astimezone(zone(case))
-    wake = local.replace(hour=k.schedule.quiet_until_hour, minute=0, second=0, microsecond=0)
+    wake = local.replace(
+        hour=knowledge.schedule.quiet_until_hour, minute=0, second=0, microsecond=0
+    )
     if wake <= local:
         wake = (local + timedelta(days=1)).replace(
-            hour=k.schedule.quiet_until_hour, minute=0, second=0, microsecond=0
+            hour=knowledge.schedule.quiet_until_hour, minute=0, second=0, microsecond=0
         )
-    return (wake + wake_spread(case, k)).astimezone(moment.tzinfo)
+    return (wake + wake_spread(case, knowledge)).astimezone(moment.tzinfo)
 
 
-def wake_spread(case: Case, k: Knowledge) -> timedelta:
+def wake_spread(case: Case, knowledge: Knowledge) -> timedelta:
     """This case's place in the morning spread: a fixed offset from its chat id."""
-    spread = k.schedule.wake_spread_minutes * 60
+    spread = knowledge.schedule.wake_spread_minutes * 60
     return timedelta(seconds=case.chat_id % spread) if spread else timedelta(0)
 
 
-def authority_report_due(case: Case, k: Knowledge, start: datetime) -> datetime | None:
+def authority_report_due(case: Case, knowledge: Knowledge, start: datetime) -> datetime | None:
     if case.country is None:
         return None
-    period = k.jurisdiction_for(case.country, case.region).authority_report
-    return daytime(case, k, period.ends(start)) if period else None
+    period = knowledge.jurisdiction_for(case.country, case.region).authority_report
+    return daytime(case, knowledge, period.ends(start)) if period else None
