@@ -308,40 +308,52 @@ class Knowledge(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Knowledge:
-        facts: list[tuple[str, Fact]] = [(f"forms.{k}", v) for k, v in self.forms.items()]
-        facts += [(f"regulators.{k}", v) for k, v in self.regulators.items()]
+        """Every name the data uses is defined, every fact cites a known source, and every
+        country belongs to exactly one jurisdiction. Each check raises on the first problem."""
         for key, j in self.jurisdictions.items():
-            facts += [
-                (f"jurisdictions.{key}.reason", j.reason),
-                (f"jurisdictions.{key}.code", j.code),
-            ]
-            if j.law is not None:
-                facts.append((f"jurisdictions.{key}.law", j.law))
-                cited = [j.law.controller_complaint, j.law.authority_complaint, *j.law.precedents]
-                facts += [(f"jurisdictions.{key}.law.citation", c) for c in cited if c]
-            if j.opt_out is not None:
-                facts.append((f"jurisdictions.{key}.opt_out", j.opt_out))
-            if j.controller not in self.meta_contacts:
-                raise ValueError(f"jurisdictions.{key}: unknown Meta company {j.controller!r}")
-            for name, period in (
-                ("deadline", j.deadline),
-                ("authority_report", j.authority_report),
-            ):
-                if period is not None:
-                    facts.append((f"jurisdictions.{key}.{name}", period))
-            for form in [*j.forms.values(), *j.fallback_forms]:
-                if form not in self.forms:
-                    raise ValueError(f"jurisdictions.{key}: unknown form {form!r}")
-            for reg in filter(None, [j.regulator, j.lead_regulator]):
-                if reg not in self.regulators:
-                    raise ValueError(f"jurisdictions.{key}: unknown regulator {reg!r}")
-        facts += [(f"meta_contacts.{k}", v) for k, v in self.meta_contacts.items()]
-        facts += [(f"territories.{k}", v) for k, v in self.territories.items()]
-        facts += [(f"advice.{k}", v) for k, v in self.advice.items()]
-        for where, fact in facts:
+            self._check_jurisdiction(key, j)
+        for where, fact in self._facts():
             unknown = [s for s in fact.source if s not in self.sources]
             if unknown:
                 raise ValueError(f"{where}: unknown source(s) {unknown}")
+        self._check_regions()
+        self._check_countries()
+        self._check_territories()
+        return self
+
+    def _facts(self) -> list[tuple[str, Fact]]:
+        """Every sourced fact in the data, with where it is."""
+        facts: list[tuple[str, Fact]] = [(f"forms.{k}", v) for k, v in self.forms.items()]
+        facts += [(f"regulators.{k}", v) for k, v in self.regulators.items()]
+        for key, j in self.jurisdictions.items():
+            at = f"jurisdictions.{key}"
+            facts += [(f"{at}.reason", j.reason), (f"{at}.code", j.code)]
+            if j.law is not None:
+                facts.append((f"{at}.law", j.law))
+                cited = [j.law.controller_complaint, j.law.authority_complaint, *j.law.precedents]
+                facts += [(f"{at}.law.citation", c) for c in cited if c]
+            optional = {
+                "opt_out": j.opt_out,
+                "deadline": j.deadline,
+                "authority_report": j.authority_report,
+            }
+            facts += [(f"{at}.{name}", f) for name, f in optional.items() if f is not None]
+        facts += [(f"meta_contacts.{k}", v) for k, v in self.meta_contacts.items()]
+        facts += [(f"territories.{k}", v) for k, v in self.territories.items()]
+        facts += [(f"advice.{k}", v) for k, v in self.advice.items()]
+        return facts
+
+    def _check_jurisdiction(self, key: str, j: Jurisdiction) -> None:
+        if j.controller not in self.meta_contacts:
+            raise ValueError(f"jurisdictions.{key}: unknown Meta company {j.controller!r}")
+        for form in [*j.forms.values(), *j.fallback_forms]:
+            if form not in self.forms:
+                raise ValueError(f"jurisdictions.{key}: unknown form {form!r}")
+        for reg in filter(None, [j.regulator, j.lead_regulator]):
+            if reg not in self.regulators:
+                raise ValueError(f"jurisdictions.{key}: unknown regulator {reg!r}")
+
+    def _check_regions(self) -> None:
         for where, reg in [*self.country_regulators.items(), *self.subdivision_regulators.items()]:
             if reg not in self.regulators:
                 raise ValueError(f"regulator for {where}: unknown regulator {reg!r}")
@@ -356,6 +368,8 @@ class Knowledge(_Strict):
         for code, key in self.subdivision_jurisdictions.items():
             if key not in self.jurisdictions:
                 raise ValueError(f"jurisdiction for {code}: unknown jurisdiction {key!r}")
+
+    def _check_countries(self) -> None:
         defaults = [k for k, j in self.jurisdictions.items() if j.default]
         if len(defaults) != 1:
             raise ValueError(f"exactly one default jurisdiction needed, found {defaults}")
@@ -365,6 +379,8 @@ class Knowledge(_Strict):
                 if country in seen:
                     raise ValueError(f"{country} is in both {seen[country]} and {key}")
                 seen[country] = key
+
+    def _check_territories(self) -> None:
         for code, territory in self.territories.items():
             if territory.jurisdiction not in self.jurisdictions:
                 raise ValueError(
@@ -376,7 +392,6 @@ class Knowledge(_Strict):
                     f"territories.{code}: documented as {territory.jurisdiction!r}"
                     f" but resolves to {resolves!r}"
                 )
-        return self
 
     # -- lookups ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ Rules of this module (after h11's ``_state.py``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from conversations import answers, views
@@ -223,35 +223,70 @@ def _moved(case: Case, target: Step) -> Case:
 
 
 def _on_command(case: Case, name: str, ctx: Context) -> Outcome:
-    k = ctx.knowledge
-    if name == "protect":
-        return case, [views.protect(case, k)]
-    if name == "objected_before":  # "I objected in 2024 or 2025": no need to do it again
-        return case, [Say(message="objected_before"), *ask(case, k)]
     if name in INFO_COMMANDS:
         return case, [Say(message=INFO_COMMANDS[name], context=ctx.policy.retention())]
-    if name == "start":
-        if case.step is Step.NEW:
-            return _apply(case, Trigger.START, ctx)
-        if case.step in SIDE_STEPS:
-            return _apply(case, Trigger.RESUME, ctx)
-        return case, [Say(message="welcome_back"), *ask(case, k)]
-    if name == "status":
-        return case, [views.status(case, k), *ask(case, k)]
-    if name == "delete":
-        return case.model_copy(update={"erase_asked": True}), [views.delete_confirm()]
-    if name == "mydata":
-        return case, [views.my_data(case, k), SendData(case=case)]
-    if name in ("language", "timezone"):
-        trigger = Trigger.LANGUAGE if name == "language" else Trigger.TIMEZONE
-        if name == "timezone" and case.country is None:
-            raise Rejected("timezone_needs_country")
-        return _apply(case, trigger, ctx)
-    if name == "cancel":
-        if case.step not in QUESTION_STEPS:
-            raise Rejected("nothing_to_cancel")
-        return _apply(case, Trigger.CANCEL, ctx)
-    raise Rejected("unknown_command")
+    if name not in COMMANDS:
+        raise Rejected("unknown_command")
+    return COMMANDS[name](case, ctx)
+
+
+def _start(case: Case, ctx: Context) -> Outcome:
+    if case.step is Step.NEW:
+        return _apply(case, Trigger.START, ctx)
+    if case.step in SIDE_STEPS:
+        return _apply(case, Trigger.RESUME, ctx)
+    return case, [Say(message="welcome_back"), *ask(case, ctx.knowledge)]
+
+
+def _protect(case: Case, ctx: Context) -> Outcome:
+    return case, [views.protect(case, ctx.knowledge)]
+
+
+def _objected_before(case: Case, ctx: Context) -> Outcome:
+    """Someone who objected in 2024 or 2025 need not object again."""
+    return case, [Say(message="objected_before"), *ask(case, ctx.knowledge)]
+
+
+def _status(case: Case, ctx: Context) -> Outcome:
+    return case, [views.status(case, ctx.knowledge), *ask(case, ctx.knowledge)]
+
+
+def _delete(case: Case, ctx: Context) -> Outcome:
+    return case.model_copy(update={"erase_asked": True}), [views.delete_confirm()]
+
+
+def _my_data(case: Case, ctx: Context) -> Outcome:
+    return case, [views.my_data(case, ctx.knowledge), SendData(case=case)]
+
+
+def _language(case: Case, ctx: Context) -> Outcome:
+    return _apply(case, Trigger.LANGUAGE, ctx)
+
+
+def _timezone(case: Case, ctx: Context) -> Outcome:
+    if case.country is None:
+        raise Rejected("timezone_needs_country")
+    return _apply(case, Trigger.TIMEZONE, ctx)
+
+
+def _cancel(case: Case, ctx: Context) -> Outcome:
+    if case.step not in QUESTION_STEPS:
+        raise Rejected("nothing_to_cancel")
+    return _apply(case, Trigger.CANCEL, ctx)
+
+
+#: What each command does (the info commands only answer: ``INFO_COMMANDS``).
+COMMANDS: dict[str, Callable[[Case, Context], Outcome]] = {
+    "start": _start,
+    "protect": _protect,
+    "objected_before": _objected_before,
+    "status": _status,
+    "delete": _delete,
+    "mydata": _my_data,
+    "language": _language,
+    "timezone": _timezone,
+    "cancel": _cancel,
+}
 
 
 def _on_delete_answer(case: Case, erase: bool, ctx: Context) -> Outcome:
