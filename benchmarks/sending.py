@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Outbound rate at Telegram's limit: our outbox against python-telegram-bot's AIORateLimiter.
 
-Run from the repository root (the project installed, plus the ``bench`` extra)::
+Run from the repository root (the project installed, plus the ``bench`` and ``test`` extras)::
 
     python benchmarks/sending.py            # 50 ms and 150 ms, 15 s each side: about 65 s
     python benchmarks/sending.py --quick    # 8 s each side: about 40 s
@@ -13,9 +13,11 @@ after a fixed latency (default 50 ms and 150 ms, roughly a real round trip) and 
 moment each sendMessage *arrives*, which is what Telegram's "30 messages per second" counts.
 For each latency, two senders get the same work, over real HTTP (python-telegram-bot's httpx):
 
-a) optout-bot: ``bot.outbox.Outbox`` with ``Limits()`` (30/s overall, per chat 3 then 1/s),
-   the real ``Storage`` (SQLite in a temporary directory, sealed with a fresh key), the real
-   ``Renderer`` and templates, and ``TelegramTransport`` over ``build_application``. A backlog
+a) optout-bot: the bot as ``optout-bot run`` builds it (``build_telegram``: the production
+   assembly, ``TelegramTransport`` over ``build_application``), of which only the sender runs:
+   ``bot.outbox.Outbox`` with the default limits (30/s overall, per chat 3 then 1/s), the real
+   ``Storage`` (SQLite in a temporary directory, sealed with a fresh key), the real
+   ``Renderer`` and templates. A backlog
    of 1,500 check-ins (one per chat) is committed first; ``Outbox.run`` then runs for 15 s on the
    real clock. 3 s in, 50 "countdown" messages for 50 other chats are committed (each followed
    by ``outbox.wake()``), as the brain does while the backlog drains.
@@ -36,217 +38,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import logging
 import math
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # for mypy only: nothing below is imported when the benchmark runs
-    from bot.renderer import Renderer
-
-# Only the standard library at module level: the stub server child imports nothing else.
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # a checkout without the editable install works too
 
-from benchmarks.common import T0, heading, log, machine, pct, secs  # noqa: E402
+from telegram import LinkPreviewOptions  # noqa: E402
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults  # noqa: E402
 
-TOKEN = "123:bench"
-BOT_ID = 123
+from benchmarks._support.botapi import TOKEN, StubServer  # noqa: E402
+from benchmarks._support.cases import new_case  # noqa: E402
+from benchmarks._support.report import Table, banner, heading, log, run_in_temp, secs  # noqa: E402
+from benchmarks._support.shell import failures, sealer_in, settings_in, utc_now  # noqa: E402
+from benchmarks._support.stats import Windows, pct, windows  # noqa: E402
+from bot.__main__ import build_telegram  # noqa: E402
+from bot.renderer import Renderer  # noqa: E402
+from conversations import Say, load_knowledge  # noqa: E402
+
 LIMIT = 30  # Telegram: about 30 messages per second overall
 GOAL_RATE = (28.0, 30.0)
 GOAL_COUNTDOWN_P99 = 2.0  # seconds
 BACKLOG_CHATS = 1_000_001  # first chat id of the backlog ...
 COUNTDOWN_CHATS = 2_000_001  # ... and of the countdown messages
-RECORDED = ("sendMessage", "editMessageText", "sendDocument")
-
-
-@dataclass
-class Summary:
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-    def add(self, measure: str, ours: str, baseline: str, note: str = "") -> None:
-        self.rows.append((measure, ours, baseline, note))
-
-    def print(self) -> None:
-        heading("SUMMARY")
-        header = ("measure", "optout-bot Outbox", "PTB AIORateLimiter", "goal / note")
-        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(4)]
-        for n, row in enumerate([header, *self.rows]):
-            print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-            if n == 0:
-                print("  ".join("-" * w for w in widths).rstrip())
-        sys.stdout.flush()
-
-
-# ============================================================================================
-# The stand-in Bot API server (a child process: ``--stub-server``)
-# ============================================================================================
-
-
-def _parse(content_type: str, body: bytes) -> dict[str, Any]:
-    """Bot API parameters as python-telegram-bot sends them (JSON, multipart or a form)."""
-    if content_type.startswith("application/json"):
-        return dict(json.loads(body or b"{}"))
-    if content_type.startswith("multipart/form-data"):
-        fields: dict[str, Any] = {}
-        boundary = content_type.split("boundary=", 1)[1].encode()
-        for part in body.split(b"--" + boundary):
-            head, _, value = part.partition(b"\r\n\r\n")
-            if b'name="' in head and b"filename=" not in head:
-                name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
-                fields[name] = value.rstrip(b"\r\n").decode("utf-8", "replace")
-        return fields
-    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8")).items()}
-
-
-def _answer(method: str, params: dict[str, Any], message_id: int) -> Any:
-    if method == "getMe":
-        return {
-            "id": BOT_ID,
-            "is_bot": True,
-            "first_name": "Bench",
-            "username": "bench_bot",
-            "can_join_groups": False,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-        }
-    if method in RECORDED:
-        chat_id = int(params.get("chat_id", 0))
-        message: dict[str, Any] = {
-            "message_id": int(params.get("message_id", message_id)),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bench"},
-        }
-        if method == "sendDocument":
-            message["document"] = {"file_id": "f1", "file_unique_id": "u1", "file_name": "x"}
-        else:
-            message["text"] = str(params.get("text", ""))
-        return message
-    return True
-
-
-def serve_stub() -> None:
-    """Serve until stdin closes. ``/_reset?latency=S`` sets the latency and forgets what
-    arrived; ``/_arrivals`` returns ``[[method, chat_id, epoch seconds], ...]``."""
-    lock = threading.Lock()
-    arrivals: list[tuple[str, int, float]] = []
-    state = {"latency": 0.0, "message_id": 1000}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as api.telegram.org
-
-        def do_POST(self) -> None:
-            arrived = time.time()
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            path, _, query = self.path.partition("?")
-            method = path.rsplit("/", 1)[-1]
-            result: Any
-            if method == "_reset":
-                latency = float(urllib.parse.parse_qs(query).get("latency", ["0"])[0])
-                with lock:
-                    arrivals.clear()
-                    state["latency"] = latency
-                result = True
-            elif method == "_arrivals":
-                with lock:
-                    result = list(arrivals)
-            else:
-                params = _parse(self.headers.get("Content-Type", ""), body)
-                with lock:
-                    state["message_id"] += 1
-                    message_id = int(state["message_id"])
-                    latency = float(state["latency"])
-                    if method in RECORDED:
-                        arrivals.append((method, int(params.get("chat_id", 0)), arrived))
-                if latency:
-                    time.sleep(latency)
-                result = _answer(method, params, message_id)
-            payload = json.dumps({"ok": True, "result": result}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256  # 30 connections opened at once must not wait for a SYN retry
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            if not isinstance(sys.exc_info()[1], ConnectionError):  # a call cancelled at the end
-                super().handle_error(request, client_address)
-
-    server = Server(("127.0.0.1", 0), Handler)
-    print(f"PORT {server.server_address[1]}", flush=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    sys.stdin.read()  # the parent closes our stdin when it is done
-    server.shutdown()
-    server.server_close()
-
-
-class Stub:
-    """The stub server child, seen from the benchmark."""
-
-    def __init__(self) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--stub-server"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line.startswith("PORT "):
-            self.close()
-            raise RuntimeError(f"the stub server did not start: {line!r}")
-        self.port = int(line.split()[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    def _call(self, name: str, **query: Any) -> Any:
-        url = f"http://127.0.0.1:{self.port}/_{name}?{urllib.parse.urlencode(query)}"
-        with urllib.request.urlopen(url, data=b"", timeout=30) as answer:
-            return json.loads(answer.read())["result"]
-
-    def reset(self, latency: float) -> None:
-        self._call("reset", latency=latency)
-
-    def arrivals(self) -> list[tuple[str, int, float]]:
-        return [(m, int(c), float(t)) for m, c, t in self._call("arrivals")]
-
-    def close(self) -> None:
-        if self._proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
 
 
 # ============================================================================================
@@ -282,62 +103,6 @@ class Run:
         ]
 
 
-@dataclass(frozen=True)
-class Windows:
-    max: int  # the most messages in any window [t, t + 1 s)
-    max_edge: int  # ... in any window 5 ms shorter (tells an edge effect from an excess)
-    later: int  # the most in any window starting 1 s or more after the first arrival
-    first: int  # in the first second of sending
-    mean: float  # over the steady part
-    min: float
-    overall: float  # messages / (last - first arrival)
-    count: int
-
-
-def windows(times: Sequence[float], width: float = 1.0, step: float = 0.1) -> Windows:
-    """Messages per 1-s window: the exact maximum over every window starting at an arrival;
-    mean and min over windows starting every ``step`` s, leaving out the first and last second
-    (the start-up burst and the cut-off at the end)."""
-    ts = sorted(times)
-    if not ts:
-        return Windows(0, 0, 0, 0, math.nan, math.nan, math.nan, 0)
-
-    def most(w: float, since: float = -math.inf) -> int:
-        best, j = 0, 0
-        for i in range(len(ts)):
-            if ts[i] < since:
-                continue
-            while j < len(ts) and ts[j] < ts[i] + w:
-                j += 1
-            best = max(best, j - i)
-        return best
-
-    def within(start: float) -> int:
-        return sum(1 for t in ts if start <= t < start + width)
-
-    counts: list[int] = []
-    start = ts[0] + width
-    while start + width <= ts[-1] - width + 1e-9:
-        counts.append(within(start))
-        start += step
-    if not counts:  # too short for a steady part: every full window
-        start = ts[0]
-        while start + width <= ts[-1] + 1e-9:
-            counts.append(within(start))
-            start += step
-    span = ts[-1] - ts[0]
-    return Windows(
-        max=most(width),
-        max_edge=most(width - 0.005),
-        later=most(width, since=ts[0] + width),
-        first=within(ts[0]),
-        mean=sum(counts) / len(counts) if counts else math.nan,
-        min=min(counts) if counts else math.nan,
-        overall=len(ts) / span if span > 0 else math.nan,
-        count=len(ts),
-    )
-
-
 def verdict(w: Windows) -> str:
     """PASS, or FAIL with where: by an edge (< 5 ms), only in the first second, or later too."""
     if w.max <= LIMIT:
@@ -369,47 +134,30 @@ class LogCounter(logging.Handler):
         self.seen[f"{record.levelname} {record.name}: {record.msg}"] += 1
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _case(chat_id: int, now: datetime) -> Any:
-    from conversations import Case
-
-    return Case.new(chat_id, now).model_copy(update={"language": "en"})
-
-
 async def _sleep_until(moment: float) -> None:
     await asyncio.sleep(max(0.0, moment - time.time()))
 
 
 async def run_ours(
-    stub: Stub,
+    stub: StubServer,
     tmp: Path,
     latency: float,
     messages: int,
     countdowns: int,
     countdown_at: float,
     seconds: float,
-    renderer: Renderer,
 ) -> Run:
-    from bot.keys import Sealer, new_key
-    from bot.outbox import Limits, Outbox
-    from bot.storage import Storage
-    from bot.telegram_adapter import TelegramTransport, build_application
-    from conversations import Say
-
-    storage = await Storage.open(tmp / f"outbox-{latency:g}.sqlite3", Sealer((new_key(),)))
-    app = build_application(TOKEN, stub.base_url)
+    settings = settings_in(tmp / f"outbox-{latency:g}", telegram_api_url=stub.base_url)
+    bot = await build_telegram(settings, sealer_in(settings))  # only its sender runs here
+    storage, outbox = bot.storage, bot.services.outbox
     try:
-        await app.initialize()
-        outbox = Outbox(storage, renderer, TelegramTransport(app), utc_now, Limits())
+        await bot.initialize()
         checkin = Say(message="help", urgency="checkin")
         countdown = Say(message="help", urgency="countdown")
         t = time.perf_counter()
         now = utc_now()
         for chat in range(BACKLOG_CHATS, BACKLOG_CHATS + messages):
-            await storage.commit(_case(chat, now), [checkin])
+            await storage.commit(new_case(chat, now), [checkin])
         log(f"ours: committed {messages:,} check-ins in {secs(time.perf_counter() - t)}")
         stub.reset(latency)
         cpu = time.process_time()
@@ -418,28 +166,23 @@ async def run_ours(
         await _sleep_until(started + countdown_at)
         committed: dict[int, float] = {}
         for chat in range(COUNTDOWN_CHATS, COUNTDOWN_CHATS + countdowns):
-            await storage.commit(_case(chat, utc_now()), [countdown])
+            await storage.commit(new_case(chat, utc_now()), [countdown])
             committed[chat] = time.time()
             outbox.wake()
         await _sleep_until(started + seconds)
         task.cancel()
         results = await asyncio.gather(task, return_exceptions=True)
         cpu = time.process_time() - cpu
-        errors: Counter[str] = Counter(
-            type(r).__name__
-            for r in results
-            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
-        )
+        errors = failures(results)
         left = await storage.count("outbox")
         log(f"ours: {outbox.delivered_count:,} delivered, {left:,} still queued at the end")
     finally:
-        await app.shutdown()
-        await storage.close()
+        await bot.stop()
     return Run("ours", started, seconds, stub.arrivals(), committed, cpu, errors)
 
 
 async def run_ptb(
-    stub: Stub,
+    stub: StubServer,
     latency: float,
     messages: int,
     countdowns: int,
@@ -447,10 +190,6 @@ async def run_ptb(
     seconds: float,
     text: str,
 ) -> Run:
-    from telegram import LinkPreviewOptions
-    from telegram.constants import ParseMode
-    from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
-
     app = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -486,11 +225,7 @@ async def run_ptb(
             c.cancel()
         results = [*await everything, *await asyncio.gather(*calls, return_exceptions=True)]
         cpu = time.process_time() - cpu
-        errors: Counter[str] = Counter(
-            type(r).__name__
-            for r in results
-            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
-        )
+        errors = failures(results)
         log(f"PTB: {done:,} calls done, {len(calls) - done:,} still waiting at the end")
     finally:
         await app.shutdown()
@@ -498,15 +233,13 @@ async def run_ptb(
 
 
 async def bench_latency(
-    stub: Stub,
+    stub: StubServer,
     tmp: Path,
     latency: float,
     args: argparse.Namespace,
     renderer: Renderer,
-    summary: Summary,
+    summary: Table,
 ) -> None:
-    from conversations import Say
-
     heading(f"stub latency {latency * 1000:.0f} ms: {args.messages:,} check-ins + 50 countdowns")
     text = renderer.message(Say(message="help"), "en").html
     counter = LogCounter()
@@ -520,7 +253,6 @@ async def bench_latency(
             args.countdowns,
             args.countdown_at,
             args.seconds,
-            renderer,
         )
         ours_log, counter.seen = counter.seen, Counter()
         ptb = await run_ptb(
@@ -533,7 +265,7 @@ async def bench_latency(
     tag = f"{latency * 1000:.0f} ms"
     figures: dict[str, tuple[Windows, list[float]]] = {}
     for run, logged in ((ours, ours_log), (ptb, ptb_log)):
-        w = windows(run.message_times)
+        w = windows(run.message_times, trim=1.0)  # mean, min: without the first and last s
         lags = run.lags()
         figures[run.label] = (w, lags)
         name = "ours" if run.label == "ours" else "PTB "
@@ -583,12 +315,9 @@ async def bench_latency(
     )
 
 
-async def live(args: argparse.Namespace, tmp: Path, summary: Summary) -> None:
-    from bot.renderer import Renderer
-    from conversations import load_knowledge
-
-    renderer = Renderer(load_knowledge())
-    stub = Stub()
+async def live(args: argparse.Namespace, tmp: Path, summary: Table) -> None:
+    renderer = Renderer(load_knowledge())  # for the text PTB's side sends
+    stub = StubServer()
     log(f"stub Bot API server on {stub.base_url} (a child process)")
     try:
         for latency in args.latencies:
@@ -609,11 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--countdowns", type=int, default=50, help="urgent messages (50)")
     parser.add_argument("--countdown-at", type=float, default=3.0, help="seconds in (default 3)")
     parser.add_argument("--quick", action="store_true", help="8 s per run (a smoke run)")
-    parser.add_argument("--stub-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.stub_server:
-        serve_stub()
-        return 0
     args.latencies = [float(x) for x in args.latencies.split(",") if x.strip()]
     if args.seconds is None:
         args.seconds = 8.0 if args.quick else 15.0
@@ -621,21 +346,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--countdown-at must be within --seconds")
 
     logging.getLogger().setLevel(logging.WARNING)  # counted per run (LogCounter), not printed
-    print(f"optout-bot sending benchmark -- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {machine()}")
+    banner("optout-bot sending benchmark")
     print(
         f"goals: {GOAL_RATE[0]:.0f}-{GOAL_RATE[1]:.0f} messages/s, never more than {LIMIT} in "
         f"any 1-s window, countdown p99 < {GOAL_COUNTDOWN_P99:g} s"
     )
-    summary = Summary()
-    with tempfile.TemporaryDirectory(prefix="optout-bench-") as directory:
-        try:
-            asyncio.run(live(args, Path(directory), summary))
-        except KeyboardInterrupt:
-            print("\ninterrupted: partial results follow", flush=True)
-        summary.print()
-    print(f"\ntotal {time.perf_counter() - T0:.0f}s")
-    return 0
+    summary = Table(("measure", "optout-bot Outbox", "PTB AIORateLimiter", "goal / note"))
+    return run_in_temp(lambda tmp: asyncio.run(live(args, tmp, summary)), summary)
 
 
 if __name__ == "__main__":

@@ -45,19 +45,16 @@ import asyncio
 import cProfile
 import io
 import itertools
-import json
 import logging
 import math
 import os
 import pstats
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +62,33 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # a checkout without the editable install works too
 
-from telegram.request import BaseRequest, RequestData  # noqa: E402
+from telegram import (  # noqa: E402
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+    MessageHandler,
+    PicklePersistence,
+    filters,
+)
 
-from benchmarks.common import T0, heading, log, machine  # noqa: E402
+from benchmarks._support.botapi import BOT_ID, TOKEN  # noqa: E402
+from benchmarks._support.report import Table, banner, heading, log, run_in_temp  # noqa: E402
+from benchmarks._support.shell import DATE, StubAPI, sealer_in, settings_in  # noqa: E402
+from bot.__main__ import build_telegram  # noqa: E402
+from conversations import Step  # noqa: E402
 
-TOKEN = "123:bench"
-BOT_ID = 123
 GOAL_RATIO = 0.6
 BATCH = 50
-DATE = 1_790_000_000
 #: One chat's journey: (kind, value) -- a typed text (or command) or a button press.
 SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "/start"),
@@ -86,89 +101,9 @@ SCRIPT: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass
-class Table:
-    header: tuple[str, ...]
-    rows: list[tuple[str, ...]] = field(default_factory=list)
-
-    def add(self, *cells: str) -> None:
-        self.rows.append(cells)
-
-    def render(self, indent: str = "") -> str:
-        rows = [self.header, *self.rows]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.header))]
-        lines = []
-        for n, row in enumerate(rows):
-            lines.append(indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
-            if n == 0:
-                lines.append(indent + "  ".join("-" * w for w in widths).rstrip())
-        return "\n".join(lines)
-
-    def print(self, indent: str = "") -> None:
-        print(self.render(indent), flush=True)
-
-
 # ============================================================================================
-# The stub Bot API and the updates
+# The updates
 # ============================================================================================
-
-
-class StubAPI(BaseRequest):
-    """Answers every Bot API call at once, as Telegram would; counts calls per method."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self._message_ids = itertools.count(1000)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        self.calls[api_method] += 1
-        params = dict(request_data.parameters) if request_data else {}
-        return 200, json.dumps({"ok": True, "result": self._answer(api_method, params)}).encode()
-
-    def _answer(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "Bench",
-                "username": "bench_bot",
-                "can_join_groups": False,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
-        if method in ("sendMessage", "sendDocument", "editMessageText"):
-            message: dict[str, Any] = {
-                "message_id": int(params.get("message_id") or next(self._message_ids)),
-                "date": DATE,
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bench"},
-            }
-            if method == "sendDocument":
-                message["document"] = {"file_id": "f1", "file_unique_id": "u1", "file_name": "x"}
-            else:
-                message["text"] = str(params.get("text", ""))
-            return message
-        return True
 
 
 class Updates:
@@ -277,23 +212,9 @@ async def run_full(
 ) -> Result:
     """The whole stack, built afresh in ``tmp``. With ``profiler``, the measured walk runs
     under it (its figures are then distorted and only the profile is of use)."""
-    from bot.__main__ import build_telegram
-    from bot.keys import load_sealer
-    from bot.settings import Settings
-    from conversations import Step
-
-    db = tmp / "data" / "db.sqlite3"
-    key_file = tmp / "keys" / "k.key"
-    settings = Settings(
-        telegram_token=TOKEN,
-        database_path=db,
-        key_file=key_file,
-        input_burst=100_000,
-        _env_file=None,
-    )
-    sealer = load_sealer(None, key_file, db)
+    settings = settings_in(tmp, input_burst=100_000)
     stub = StubAPI()
-    bot = await build_telegram(settings, sealer, request=stub, delivery="inline")
+    bot = await build_telegram(settings, sealer_in(settings), request=stub, delivery="inline")
     await bot.initialize()
     updates = Updates()
 
@@ -343,20 +264,6 @@ async def run_ptb(
 ) -> Result:
     """A bare ConversationHandler with the same states, one reply per step (``same_replies``:
     as many messages, buttons and documents as the full stack sends, ``SAME_REPLIES``)."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-    from telegram.constants import ParseMode
-    from telegram.ext import (
-        ApplicationBuilder,
-        CallbackQueryHandler,
-        CommandHandler,
-        ContextTypes,
-        ConversationHandler,
-        Defaults,
-        MessageHandler,
-        PicklePersistence,
-        filters,
-    )
-
     platforms, country, email, reasons, own_words, letter = range(6)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(f"Option {n}", callback_data=f"x:{n}")] for n in range(4)]
@@ -651,15 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         args.rounds = 1 if args.quick else 3
     # The bot's INFO lines (one per step) would swamp the figures; warnings and errors stay.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    print(f"optout-bot step benchmark -- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory(prefix="optout-bench-") as directory:
-        try:
-            asyncio.run(live(args, Path(directory)))
-        except KeyboardInterrupt:
-            print("\ninterrupted", flush=True)
-    print(f"\ntotal {time.perf_counter() - T0:.0f}s")
-    return 0
+    banner("optout-bot step benchmark")
+    return run_in_temp(lambda tmp: asyncio.run(live(args, tmp)))
 
 
 if __name__ == "__main__":
