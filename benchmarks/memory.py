@@ -179,7 +179,7 @@ def child_ptb(n: int, base: float, budget: float, order: str) -> None:
         if n < 0:
             return {"kind": "ptb-imports", "import_s": imported, "build_s": t1 - t0}
 
-        async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:  # never runs here
+        async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001 - never runs
             raise AssertionError("a job fell due during the measurement")
 
         rows = reminders_by_due(base, n) if order == "due" else reminders_by_chat(base, n)

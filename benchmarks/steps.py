@@ -383,7 +383,7 @@ PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def _plumbing(file: str, line: int, func: str) -> bool:
+def _plumbing(file: str, _line: int, func: str) -> bool:
     """asyncio's event loop, selectors and context runs: around everything, telling nothing."""
     path = file.replace(os.sep, "/")
     return (

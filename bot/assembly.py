@@ -54,7 +54,7 @@ async def assemble(
     )
     outbox = Outbox(storage, renderer, transport, utc_now, limits, mailer_for(settings))
 
-    async def wake_sender(chat_id: int) -> None:
+    async def wake_sender(chat_id: int) -> None:  # noqa: ARG001 - the sender reads every chat's queue
         outbox.wake()
 
     inbox = Inbox(

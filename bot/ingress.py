@@ -149,8 +149,9 @@ class Ingress:
 
     # -- long polling --------------------------------------------------------------------------
 
-    async def poll_once(self, timeout: float = LONG_POLL) -> int:
+    async def poll_once(self, long_poll: float = LONG_POLL) -> int:
         """One getUpdates round trip (confirming the previous batch), then handle what came.
+        ``long_poll``: how many seconds Telegram may hold the request open waiting for updates.
         Returns how many updates came."""
         asked = self.offset
         # Raw (bot.botapi): each update is parsed on its own, so one unreadable update cannot
@@ -160,11 +161,11 @@ class Ingress:
             "getUpdates",
             {
                 "offset": asked,
-                "timeout": timeout,
+                "timeout": long_poll,
                 "limit": 100,
                 "allowed_updates": list(ALLOWED_UPDATES),
             },
-            read_timeout=timeout + 10,
+            read_timeout=long_poll + 10,
         )
         if asked is not None:  # Telegram now holds nothing below it: its ids may go
             await self._storage.forget_updates_before(asked)
@@ -175,13 +176,13 @@ class Ingress:
             self.offset = offset
         return len(batch)
 
-    async def poll(self, timeout: float = LONG_POLL) -> None:
+    async def poll(self, long_poll: float = LONG_POLL) -> None:
         """Fetch and handle updates forever; Telegram's faults only pause it."""
         while True:
             try:
                 async for attempt in retrying():
                     with attempt:
-                        await self.poll_once(timeout)
+                        await self.poll_once(long_poll)
             except Exception as error:  # noqa: BLE001 - polling must outlive any bad moment
                 log_failure("polling failed; trying again shortly", error)
                 await asyncio.sleep(self._retry_pause * 10)

@@ -186,7 +186,7 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
     """Wire the handlers. Order matters: group chats are answered first (and nothing else
     happens there), then private messages and button presses go to the one inbox."""
 
-    async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001 - PTB callback
         """A message in a group or channel: the bot works in private chats only, and says so
         (through the outbox, like every message)."""
         chat = update.effective_chat

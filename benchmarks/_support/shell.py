@@ -5,7 +5,6 @@ python-telegram-bot, the clock, and stopping background tasks."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -117,15 +116,15 @@ class RecordingTransport:
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
         await self._accept(chat_id, filename)
 
-    async def wait_for(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=min(left, 0.5))
+    async def wait_for(self, done: Callable[[], bool], within: float) -> bool:
+        """Whether ``done()`` came true within ``within`` seconds (checked on every message)."""
+        try:
+            async with asyncio.timeout(within):
+                while not done():
+                    self.changed.clear()
+                    await self.changed.wait()
+        except TimeoutError:
+            return done()
         return True
 
 
