@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import subprocess
@@ -11,20 +10,12 @@ import sys
 from pathlib import Path
 
 from conversations.case import Step
-from tests.conftest import key_file_for, open_storage
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import open_storage
+from tests.support.processes import ROOT, optout_env
 
 
 def console_env(db: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_")}
-    env.update(
-        OPTOUT_DATABASE_PATH=str(db),
-        OPTOUT_KEY_FILE=str(key_file_for(db)),
-        OPTOUT_LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return optout_env(db, PYTHONUNBUFFERED="1")
 
 
 def run_console(db: Path, lines: list[str]) -> str:

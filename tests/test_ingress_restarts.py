@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import IO
 
 from conversations.case import Step
-from tests.botapi_server import BotAPIServer, Poll, running_server
-from tests.conftest import open_storage
-from tests.test_restarts import bot_env, spawn_bot
+from tests.support import open_storage
+from tests.support.botapi_server import BotAPIServer, Poll, running_server
+from tests.support.processes import bot_env, spawn_bot
 
-ROOT = Path(__file__).resolve().parents[1]
 CHATS = list(range(6_000_001, 6_000_041))
 #: What each reply says, in the order a chat should receive them: the answers to "/start"
 #: (the welcome, then the platform question) and to "Facebook" (the country question).

@@ -6,104 +6,74 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.logs import configure_logging
 from bot.renderer import Renderer
 from conversations import Say
-from tests.smtp_server import Keeper, smtp_server
-from tests.telegram_harness import (
-    FakeBotAPI,
-    TelegramClient,
-    bot_of,
-    services,
-    start_app,
-    stop_app,
-)
+from tests.support.journey import JOURNEY, SKIP_OWN_WORDS, TO_WAITING, pressed, typed
+from tests.support.running import RunningBot, running_bot
+from tests.support.smtp import Keeper, smtp_server
 
 EMAIL = "zebra.quartz.4711@example.org"
 REASON = "Mein Hund Quasimodo-Zylinder sitzt auf jedem Foto."
+#: Everything a person can do: answer, get the text, e-mail it, wait, escalate, export.
+FULL_JOURNEY = (
+    JOURNEY.but(linked="linked:no", email=EMAIL, own_words=REASON)
+    .then(pressed("email", "letter:email"), pressed("email_yes", "letter:email_yes"))
+    .then(TO_WAITING.since("submitted"))
+    .then(typed("status", "/status"), pressed("answer", "waiting:refused"))
+    .then(typed("region", "Hamburg"), typed("mydata", "/mydata"))
+)
+ERASE = (typed("delete", "/delete"), pressed("delete_yes", "delete:yes"))
 
 
-def smtp(port: int) -> dict[str, Any]:
-    return {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_security": "none",
-        "smtp_sender": "bot@optout.example",
-    }
-
-
-async def full_journey(client: TelegramClient) -> None:
-    """Everything a person can do: answer, get the text, e-mail it, wait, escalate, export."""
-    await client.send("/start")
-    await client.click("Both")
-    await client.click("No, separate accounts")
-    await client.send("Germany")
-    await client.send(EMAIL)
-    await client.click("Children appear in my photos")
-    await client.click("Done – next step")
-    await client.send(REASON)
-    await client.click("E-mail me this text")
-    await client.click("Yes, send it")
-    await client.click("I submitted the form")
-    await client.click("No code was asked – form sent")
-    await client.send("/status")
-    await client.click("Meta refused or asked for more")
-    await client.send("Hamburg")
-    await client.send("/mydata")
+@asynccontextmanager
+async def mailing_bot(db_path: Path, keeper: Keeper | None = None) -> AsyncIterator[RunningBot]:
+    """The bot with an SMTP server on 127.0.0.1 that keeps what arrives in ``keeper``."""
+    with smtp_server(keeper or Keeper()) as port:
+        async with running_bot(
+            db_path,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            smtp_sender="bot@optout.example",
+        ) as bot:
+            yield bot
 
 
 async def test_email_copy_goes_only_to_the_confirmed_address(db_path: Path) -> None:
     """ "E-mail me this text" → confirm → it arrives at the account address; the chat is told."""
     keeper = Keeper()
-    api = FakeBotAPI()
-    with smtp_server(keeper) as port:
-        app = await start_app(db_path, api, **smtp(port))
-        client = TelegramClient(app, api)
-        try:
-            await full_journey(client)
-        finally:
-            await stop_app(app)
+    async with mailing_bot(db_path, keeper) as bot:
+        client = bot.client()
+        await client.walk(FULL_JOURNEY)
     assert [rcpt for _, rcpt in keeper.envelopes] == [[EMAIL]]
     body = keeper.messages[0].get_body(preferencelist=("plain",))
     assert body is not None
     assert REASON in body.get_content()
-    assert any("has been sent" in t for t in client.texts())
+    assert "email_sent" in client.templates()
 
 
-async def test_without_smtp_the_email_button_is_not_offered(db_path: Path) -> None:
+async def test_without_smtp_the_email_button_is_not_offered(bot: RunningBot) -> None:
     """No SMTP settings, no "E-mail me this text"."""
-    api = FakeBotAPI()
-    app = await start_app(db_path, api)
-    client = TelegramClient(app, api)
-    try:
-        await client.send("/start")
-        await client.click("Instagram")
-        await client.send("France")
-        await client.send(EMAIL)
-        await client.click("Done – next step")
-        await client.click("Skip – no own words")
-        labels = [b["text"] for board in client.keyboards() for row in board for b in row]
-        assert "E-mail me this text" not in labels
-    finally:
-        await stop_app(app)
+    client = bot.client()
+    await client.walk(JOURNEY.but(reason=None, own_words=SKIP_OWN_WORDS))
+    assert client.templates()[-2:] == ["letter", "form_help"]
+    assert "letter:email" not in [b.get("callback_data") for b in client.buttons()]
 
 
 async def test_mydata_sends_everything_as_json(db_path: Path) -> None:
     """/mydata: the summary and a JSON document with every stored field and reminder."""
-    api = FakeBotAPI()
-    with smtp_server(Keeper()) as port:
-        app = await start_app(db_path, api, **smtp(port))
-        client = TelegramClient(app, api)
-        try:
-            await full_journey(client)
-        finally:
-            await stop_app(app)
-    export = json.loads(b"".join(client.documents()[-1].files.values()))
+    async with mailing_bot(db_path) as bot:
+        client = bot.client()
+        await client.walk(FULL_JOURNEY)
+    assert client.last_template() == "mydata"
+    export = json.loads(client.documents()[-1].content)
     assert export["case"]["email"] == EMAIL
     assert export["case"]["own_words"] == REASON
     assert export["case"]["region"] == "DE-HH"
@@ -112,17 +82,10 @@ async def test_mydata_sends_everything_as_json(db_path: Path) -> None:
 
 async def test_delete_leaves_no_trace_in_the_database(db_path: Path) -> None:
     """After /delete and "yes": no row mentions the person, and the file holds no e-mail."""
-    api = FakeBotAPI()
-    with smtp_server(Keeper()) as port:
-        app = await start_app(db_path, api, **smtp(port))
-        client = TelegramClient(app, api)
-        try:
-            await full_journey(client)
-            await client.send("/delete")
-            await client.click("Yes, erase everything")
-            assert "erased everything" in client.last_text()
-        finally:
-            await stop_app(app)
+    async with mailing_bot(db_path) as bot:
+        client = bot.client()
+        await client.walk(FULL_JOURNEY.then(*ERASE))
+        assert client.last_template() == "deleted"
     with sqlite3.connect(db_path) as raw:
         for table in ("cases", "outbox", "reminders", "slots"):
             rows = raw.execute(f"SELECT COUNT(*) FROM {table} WHERE chat_id = ?", (client.chat_id,))
@@ -137,17 +100,11 @@ async def test_messages_kept_rendered_hold_nothing_a_person_typed(db_path: Path)
     """The renderer keeps the questions everyone gets rendered (``SHARED_CONTEXT``): after a
     whole journey they are there, read the same as a fresh render, and none holds the
     person's e-mail or reason -- so /delete leaves no copy in memory either."""
-    api = FakeBotAPI()
-    with smtp_server(Keeper()) as port:
-        app = await start_app(db_path, api, **smtp(port))
-        client = TelegramClient(app, api)
-        try:
-            await full_journey(client)
-            renderer = bot_of(app).services.renderer
-            kept = renderer._shared  # the cache itself: nothing else shows what it holds
-            fresh = Renderer(renderer.knowledge)
-        finally:
-            await stop_app(app)
+    async with mailing_bot(db_path) as bot:
+        await bot.client().walk(FULL_JOURNEY)
+        renderer = bot.services.renderer
+        kept = renderer._shared  # the cache itself: nothing else shows what it holds
+        fresh = Renderer(renderer.knowledge)
     assert {key[1] for key in kept} >= {"ask_platforms", "ask_country", "ask_reasons"}
     for (language, message, context, buttons), rendered in kept.items():
         assert EMAIL not in rendered.html and "Quasimodo" not in rendered.html, message
@@ -162,16 +119,8 @@ async def test_no_personal_data_in_any_log_line(
     """Whole journeys at DEBUG: neither the e-mail nor the reason appears in any record."""
     configure_logging("DEBUG")
     caplog.set_level(logging.DEBUG)
-    api = FakeBotAPI()
-    with smtp_server(Keeper()) as port:
-        app = await start_app(db_path, api, **smtp(port))
-        client = TelegramClient(app, api)
-        try:
-            await full_journey(client)
-            await client.send("/delete")
-            await client.click("Yes, erase everything")
-        finally:
-            await stop_app(app)
+    async with mailing_bot(db_path) as bot:
+        await bot.client().walk(FULL_JOURNEY.then(*ERASE))
     assert len(caplog.records) > 20  # the journey did log (steps, deliveries)
     for record in caplog.records:
         if record.name.startswith("mail."):
@@ -183,21 +132,13 @@ async def test_no_personal_data_in_any_log_line(
 
 async def test_a_flooding_person_is_throttled_and_others_are_not(db_path: Path) -> None:
     """Fifty messages at once from one chat: one polite notice; a second chat is answered."""
-    api = FakeBotAPI()
-    app = await start_app(db_path, api, input_burst=10, input_per_second=1.0)
-    flooder = TelegramClient(app, api, chat_id=6000001)
-    calm = TelegramClient(app, api, chat_id=6000002)
-    try:
+    async with running_bot(db_path, input_burst=10, input_per_second=1.0) as bot:
+        flooder, calm = bot.client(chat_id=6000001), bot.client(chat_id=6000002)
         await flooder.send("/start")
         for n in range(50):
             await flooder.send(f"spam {n}")
-        await calm.send("/start")
-        assert "independent" in calm.texts()[0]
-        assert sum("a lot of messages" in t for t in flooder.texts()) == 1
-        answered = [t for t in flooder.texts() if "choose one of the buttons" in t]
-        assert len(answered) < 15  # the burst, not fifty
-        storage = services(app)["storage"]
-        case = await storage.load(flooder.chat_id)
+        assert await calm.send("/start") == ["welcome", "ask_platforms"]
+        assert flooder.templates().count("slow_down") == 1
+        assert flooder.templates().count("choose_button") < 15  # the burst, not fifty
+        case = await bot.case(flooder.chat_id)
         assert case is not None and case.step.value == "platforms"  # nothing lost or garbled
-    finally:
-        await stop_app(app)

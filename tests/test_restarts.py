@@ -5,23 +5,19 @@ accepted and its delivery being recorded."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from conversations.case import Case, Step
 from conversations.effects import Schedule
-from tests.botapi_server import running_server
-from tests.conftest import key_file_for, open_storage
+from tests.support import open_storage
+from tests.support.botapi_server import running_server
+from tests.support.processes import bot_env, spawn_bot
 
-ROOT = Path(__file__).resolve().parents[1]
 CHATS = 60
-TOKEN = "777001:restart-test"
 REMINDER_TEXT = "minutes left for Meta's code"
 
 
@@ -46,32 +42,6 @@ async def seed(db: Path) -> list[int]:
         await storage.commit(case, [Schedule(key="code_left:30", due_at=due)])
     await storage.close()
     return chats
-
-
-def bot_env(db: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_")}
-    env.update(
-        OPTOUT_TELEGRAM_TOKEN=TOKEN,
-        OPTOUT_TELEGRAM_API_URL=url,
-        OPTOUT_DATABASE_PATH=str(db),
-        OPTOUT_KEY_FILE=str(key_file_for(db)),
-        OPTOUT_LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-async def spawn_bot(env: dict[str, str], stderr: Any = None) -> asyncio.subprocess.Process:
-    """``python -m bot run`` in this checkout, as the operator starts it."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=stderr if stderr is not None else asyncio.subprocess.DEVNULL,
-    )
 
 
 async def test_sigkill_at_random_moments_loses_no_reminder(tmp_path: Path) -> None:

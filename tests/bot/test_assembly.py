@@ -10,7 +10,7 @@ import pytest
 from bot.assembly import assemble
 from bot.console import ConsoleTransport
 from bot.settings import Settings
-from tests.conftest import key_file_for, sealer_for_db
+from tests.support import key_file_for, sealer_for_db
 
 
 @pytest.mark.parametrize("delivery", ["inline", "background"])

@@ -218,7 +218,9 @@ def test_complaint_is_addressed_to_the_german_states_authority(
     """--region picks the competent authority the complaint is addressed to."""
     args = ["--kind", "complaint", "--country", "DE", "--region", region, "--lang", language]
     printed = letter(monkeypatch, capsys, *args)
-    regulator = knowledge.load().regulator_for("DE", region)
+    facts = knowledge.load()
+    assert f"regulators.{facts.regulator_key_for('DE', region)}" == authority
+    regulator = facts.regulator_for("DE", region)
     assert regulator is not None and not regulator.generic
     assert regulator.name[language] in printed.out
     if region == "DE-BY":

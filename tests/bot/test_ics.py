@@ -9,7 +9,7 @@ from icalendar import Calendar
 from bot.ics import calendar_file
 from bot.renderer import Renderer
 from conversations.case import Case
-from tests.conftest import START
+from tests.support import START
 
 
 def test_calendar_has_one_event_per_known_date(renderer: Renderer) -> None:

@@ -14,7 +14,7 @@ from bot.keys import KeyProblem, Sealer, load_sealer, new_key
 from bot.storage import MIGRATIONS, SEALED_FROM, Storage
 from conversations.case import Case, Step
 from conversations.effects import Say, SendLetter
-from tests.conftest import START, key_file_for, open_storage
+from tests.support import START, key_file_for, open_storage
 
 SECRET_EMAIL = "unmistakable.person+secret@example.org"
 SECRET_WORDS = "My very particular situation, zebra-quartz-17."

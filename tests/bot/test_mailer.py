@@ -13,9 +13,9 @@ from bot.storage import Storage
 from conversations.case import Case, Reason, Step
 from conversations.effects import SendEmail
 from conversations.knowledge import Platform
-from tests.bot.test_outbox import FakeTransport, drain
-from tests.conftest import Clock
-from tests.smtp_server import Dropper, Hanger, Keeper, Refuser, smtp_server
+from tests.support import Clock
+from tests.support.smtp import Dropper, Hanger, Keeper, Refuser, smtp_server
+from tests.support.transport import FakeTransport, drain
 
 WORDS = "Grüße aus Köln – ich fotografiere meine Kinder 📷 (Žluťoučký kůň)."
 
@@ -79,7 +79,7 @@ def test_header_injection_is_impossible(renderer: Renderer) -> None:
 
 
 async def outbox_with(
-    storage: Storage, renderer: Renderer, clock: Clock, port: int, timeout: float = 5.0
+    storage: Storage, renderer: Renderer, clock: Clock, port: int, smtp_timeout: float = 5.0
 ) -> tuple[Outbox, list[bool]]:
     reports: list[bool] = []
     outbox = Outbox(
@@ -88,10 +88,10 @@ async def outbox_with(
         FakeTransport(clock),
         clock,
         Limits(max_attempts=3),
-        Mailer(config(port, timeout)),
+        Mailer(config(port, smtp_timeout)),
     )
 
-    async def report(chat_id: int, ok: bool) -> None:
+    async def report(chat_id: int, ok: bool) -> None:  # noqa: ARG001 - on_mail_report's signature
         reports.append(ok)
 
     outbox.on_mail_report = report
@@ -124,7 +124,7 @@ async def test_a_broken_server_is_retried_then_given_up(
 ) -> None:
     """Time-outs and dropped connections are retried with backoff, then reported as failed."""
     with smtp_server(handler) as port:
-        outbox, reports = await outbox_with(storage, renderer, clock, port, timeout=0.5)
+        outbox, reports = await outbox_with(storage, renderer, clock, port, smtp_timeout=0.5)
         await drain(outbox, clock)
     assert reports == [False]
     assert clock.now > datetime(2026, 11, 26, 9, tzinfo=UTC)  # backoff pauses happened

@@ -14,35 +14,8 @@ from bot.storage import Storage
 from conversations import Policy
 from conversations.case import Case
 from conversations.effects import Say, Schedule
-from tests.conftest import START, Clock, open_storage
-
-
-class FakeTransport:
-    """Records what was sent when; raises the failures a test queues up."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.sent: list[tuple[int, str, datetime]] = []  # (chat, what, when)
-        self.failures: list[Exception] = []
-        self.next_id = 100
-
-    def _maybe_fail(self) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-
-    async def send_message(self, chat_id: int, message: Message) -> int:
-        self._maybe_fail()
-        self.sent.append((chat_id, message.plain, self.clock()))
-        self.next_id += 1
-        return self.next_id
-
-    async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None:
-        self._maybe_fail()
-        self.sent.append((chat_id, f"EDIT {message_id}: {message.plain}", self.clock()))
-
-    async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
-        self._maybe_fail()
-        self.sent.append((chat_id, f"DOC {filename}", self.clock()))
+from tests.support import START, Clock, open_storage
+from tests.support.transport import FakeTransport, drain
 
 
 def case(chat: int) -> Case:
@@ -51,18 +24,6 @@ def case(chat: int) -> Case:
 
 async def queue(storage: Storage, chat: int, *says: Say) -> None:
     await storage.commit(case(chat), list(says))
-
-
-async def drain(outbox: Outbox, clock: Clock, limit: float = 3600) -> None:
-    """Run the sender on a hand-moved clock until nothing is left."""
-    waited = 0.0
-    while waited < limit:
-        pause = await outbox.send_ready()
-        if pause is None:
-            return
-        clock.advance(seconds=pause)
-        waited += pause
-    raise AssertionError("outbox did not drain")
 
 
 @pytest.fixture
@@ -203,9 +164,7 @@ async def test_countdown_is_edited_in_place(
     assert await storage.slot(1, "countdown") == 102
 
 
-async def test_flush_ignores_rate_limits_for_the_console(
-    storage: Storage, outbox: Outbox, transport: FakeTransport
-) -> None:
+async def test_flush_ignores_rate_limits_for_the_console(storage: Storage, outbox: Outbox) -> None:
     """flush() delivers everything at once (a terminal has no flood limits)."""
     await queue(storage, 1, *[Say(message="help") for _ in range(10)])
     assert await outbox.flush() == 10

@@ -10,10 +10,10 @@ from bot.storage import Storage
 from conversations import Policy
 from conversations.case import Case, Step
 from conversations.effects import Say, Schedule
-from tests.conftest import START, Clock
+from tests.support import START, Clock
 
 
-async def noop(reminder: object) -> None:
+async def noop(reminder: object) -> None:  # noqa: ARG001 - the scheduler's handler signature
     return None
 
 

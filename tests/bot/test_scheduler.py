@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.scheduler import Scheduler
 from bot.storage import REMINDER_ATTEMPTS, DueReminder, Storage
 from conversations.case import Case
 from conversations.effects import Schedule
-from tests.conftest import START, Clock
+from tests.support import START, Clock
 
 
 async def test_a_failed_step_releases_its_reminder_for_another_try(
@@ -43,7 +42,7 @@ async def test_a_reminder_that_always_fails_is_dropped_after_a_few_tries(
     """A broken case cannot keep its reminder firing forever."""
     tries = 0
 
-    async def handle(reminder: DueReminder) -> None:
+    async def handle(reminder: DueReminder) -> None:  # noqa: ARG001 - the handler's signature
         nonlocal tries
         tries += 1
         raise RuntimeError("always")
@@ -58,7 +57,7 @@ async def test_a_reminder_that_always_fails_is_dropped_after_a_few_tries(
 
 
 async def test_a_reminder_scheduled_during_a_pass_is_not_left_for_the_long_sleep(
-    db_path: Path, storage: Storage
+    storage: Storage,
 ) -> None:
     """Something is scheduled and the scheduler woken while it is busy with another reminder:
     the new one runs right after that pass, not after the longest sleep."""

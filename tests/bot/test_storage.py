@@ -12,7 +12,7 @@ import pytest
 from bot.storage import MIGRATIONS, Storage
 from conversations.case import Case, Step
 from conversations.effects import Cancel, Forget, Say, Schedule
-from tests.conftest import START, open_storage
+from tests.support import START, open_storage
 
 
 async def test_new_database_is_migrated_to_the_latest_version(storage: Storage) -> None:

@@ -16,8 +16,8 @@ from conversations.effects import Say
 from conversations.events import MailReport
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from conversations.steps.journey import country_confirmed, form_help
-from tests.conftest import START, letter_case
-from tests.walks import Walk
+from tests.support import START, letter_case
+from tests.support.walks import Walk
 
 HOSTILE = '<b>x</b> {{ 7*7 }} {% raw %} & "quoted" 🦄'
 
@@ -225,9 +225,7 @@ def test_every_letter_renders_for_every_jurisdiction_and_archetype(
                 assert letter.full_text.split("Herren,\n\n", 1)[1][0].islower()
 
 
-def test_letter_message_offers_a_copy_button_only_when_it_fits(
-    knowledge: Knowledge, renderer: Renderer
-) -> None:
+def test_letter_message_offers_a_copy_button_only_when_it_fits(renderer: Renderer) -> None:
     """The copy button takes 256 characters; longer texts rely on tap-to-copy and the file."""
     long_letter = renderer.letter(case_for("DE", "en"))
     assert len(long_letter.form_text) > 256

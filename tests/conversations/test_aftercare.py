@@ -13,7 +13,7 @@ from conversations.effects import Say, SendCalendar, SendLetter
 from conversations.events import Media
 from conversations.knowledge import Knowledge, add_months
 from conversations.timekeeping import CHECKIN, CODE_EXPIRED, TICK, daytime
-from tests.walks import START, Walk, said
+from tests.support.walks import START, Walk, said
 
 
 def submitted(k: Knowledge, country: str = "DE") -> Walk:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.renderer import Renderer
 from conversations import Knowledge, Say
-from tests.walks import START, Walk
+from tests.support.walks import START, Walk
 
 
 @pytest.mark.parametrize(("country", "object_anyway"), [("DE", True), ("AU", False)])

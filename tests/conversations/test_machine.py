@@ -12,7 +12,7 @@ from conversations.case import Case, Reason, Step
 from conversations.effects import Effect, Forget, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
-from tests.walks import START, Walk, said
+from tests.support.walks import START, Walk, said
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

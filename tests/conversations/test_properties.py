@@ -21,7 +21,7 @@ journey (the letter, Meta's code, the waiting, the escalation, the end).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,9 @@ from conversations.effects import (
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
 from conversations.table import QUESTION_STEPS, TABLE
+from tests.support import START
+from tests.support.journey import JOURNEY, TO_CODE, TO_ESCALATION, TO_WAITING
 
-START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 #: Random conversations per run (about 15 s on a 2-core machine).
 EXAMPLES = 1000
 EFFECT = TypeAdapter(Effect)
@@ -168,30 +169,22 @@ pauses = st.one_of(
 )
 
 
+#: How far a random conversation may begin into the journey: the journey script, so far.
+HEAD_STARTS = {
+    "letter": JOURNEY,
+    "code": TO_CODE,
+    "waiting": TO_WAITING,
+    "escalated": TO_ESCALATION,
+}
+DEPTHS = ["new", "new", "new", *HEAD_STARTS]
+
+
 def head_start(country: str, depth: str) -> list[Event]:
-    """A valid start, so that random conversations also begin deep in the journey."""
-    if depth == "new":
-        return []
-    script: list[Event] = [
-        Command(name="start"),
-        Press(data="platforms:both"),
-        Press(data="linked:yes"),
-        Text(text=country),
-        Text(text="person@example.org"),
-        Press(data="reasons:children"),
-        Press(data="reasons:done"),
-        Text(text="My own words."),
-    ]
-    if depth == "code":
-        script += [Press(data="letter:submitted"), Press(data="submitted:have_code")]
-    if depth in ("waiting", "escalated"):
-        script += [Press(data="letter:submitted"), Press(data="submitted:no_code_needed")]
-    if depth == "escalated":
-        script += [Press(data="waiting:refused")]
-    return script
+    """A valid start (the journey script, in ``country``), so that random conversations also
+    begin deep in the journey."""
+    return HEAD_STARTS[depth].but(country=country).events() if depth in HEAD_STARTS else []
 
 
-DEPTHS = ["new", "new", "new", "letter", "code", "waiting", "escalated"]
 COUNTRIES = ["DE", "AT", "FR", "GB", "CH", "BR", "JP", "KR", "US", "IN", "AU", "NO"]
 
 

@@ -4,28 +4,32 @@
 Telegram would, so the whole python-telegram-bot stack (Application, handlers, Bot, request
 serialisation) runs unchanged, offline. ``TelegramClient`` plays a person: ``send`` a text,
 ``click`` a button by its label, read what the bot said.
+
+Each recorded message also names the chat template it was rendered from
+(``tests.support.running`` notes them), so tests read replies by template: ``tap`` a button by
+its data, ``walk`` a journey script, and compare what an action returns -- the templates of
+the messages it made the bot send or edit -- instead of English sentences.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from bot.__main__ import TelegramBot, build_telegram
-from bot.settings import Settings
-from bot.telegram_adapter import set_command_menus
-from tests.conftest import key_file_for, sealer_for_db
+from bot.ingress import Ingress
+from tests.support.journey import Move
 
 BOT_ID = 777000
 TOKEN = f"{BOT_ID}:TEST-token-not-real"
 #: Telegram numbers a bot's updates in one sequence across all chats (the bot drops an update
 #: whose id it has applied already), so every test client draws from this one.
 UPDATE_IDS = itertools.count(1)
+MESSAGES = ("sendMessage", "editMessageText")
 
 
 @dataclass
@@ -35,6 +39,21 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     ok: bool = True
     result: Any = None
+    #: the chat template a message was rendered from (``letter`` for a letter's message)
+    template: str | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.params.get("chat_id", 0))
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def content(self) -> str:
+        """A document's content, as text."""
+        return b"".join(self.files.values()).decode("utf-8")
 
 
 class FakeBotAPI(BaseRequest):
@@ -43,6 +62,8 @@ class FakeBotAPI(BaseRequest):
         self._message_ids = itertools.count(1000)
         #: method -> exceptions to raise, or (HTTP status, JSON body) to answer, one per call
         self.fail_next: dict[str, list[Exception | tuple[int, dict[str, Any]]]] = {}
+        #: every message the bot rendered (its HTML) -> the template it came from
+        self.rendered: dict[str, str] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -72,6 +93,8 @@ class FakeBotAPI(BaseRequest):
                 # PTB hands a part's content over as bytes or, since 21.5, as a file handle
                 files[name] = content if isinstance(content, bytes) else content.read()
         call = Call(api_method, params, files)
+        if api_method in MESSAGES:
+            call.template = self.rendered.get(str(params["text"]))
         self.calls.append(call)
         failures = self.fail_next.get(api_method)
         if failures:
@@ -124,16 +147,33 @@ class FakeBotAPI(BaseRequest):
         return True
 
 
+def api_error(status: int, description: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    """What the Bot API answers when it refuses a call, for ``FakeBotAPI.fail``."""
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return status, body
+
+
+SERVER_ERROR = api_error(500, "Internal Server Error")
+
+
 class TelegramClient:
-    """One person in a private chat with the bot."""
+    """One person in a private chat with the bot (or, with ``group``, in a group of that title)."""
 
     def __init__(
-        self, app: Any, api: FakeBotAPI, chat_id: int = 5550001, language: str = "en"
+        self,
+        api: FakeBotAPI,
+        ingress: Ingress,
+        chat_id: int = 5550001,
+        language: str = "en",
+        group: str | None = None,
     ) -> None:
-        self.app = app
         self.api = api
+        self.ingress = ingress
         self.chat_id = chat_id
         self.language = language
+        self.group = group
         self._update_ids = UPDATE_IDS
 
     def _user(self) -> dict[str, Any]:
@@ -145,60 +185,90 @@ class TelegramClient:
         }
 
     def _message(self, **extra: Any) -> dict[str, Any]:
+        chat = {"id": self.chat_id, "type": "group", "title": self.group} if self.group else None
         return {
             "message_id": next(self._update_ids) + 10_000,
             "date": 1_790_000_000,
-            "chat": {"id": self.chat_id, "type": "private", "first_name": "Test"},
+            "chat": chat or {"id": self.chat_id, "type": "private", "first_name": "Test"},
             "from": self._user(),
             **extra,
         }
 
-    async def _process(self, data: dict[str, Any]) -> None:
-        """Through the ingress, as ``optout-bot run`` hands over what getUpdates returned."""
-        await bot_of(self.app).ingress.accept([data])
+    async def _process(self, data: dict[str, Any]) -> list[str]:
+        """Through the ingress, as ``optout-bot run`` hands over what getUpdates returned.
+        Returns the templates of the messages this made the bot send or edit in this chat."""
+        since = len(self.api.calls)
+        await self.ingress.accept([data])
+        return self.templates(since)
 
-    async def send(self, text: str) -> None:
+    # -- the updates (as getUpdates returns them) ------------------------------------------
+
+    def text_update(self, text: str) -> dict[str, Any]:
         extra: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             extra["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        await self._process(
-            {"update_id": next(self._update_ids), "message": self._message(**extra)}
-        )
+        return {"update_id": next(self._update_ids), "message": self._message(**extra)}
 
-    async def send_raw(self, **message: Any) -> None:
+    def press_update(self, data: str) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": self._user(),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    **self._message(text="(earlier message)"),
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "OptOut"},
+                },
+            },
+        }
+
+    def update(self, move: Move) -> dict[str, Any]:
+        """One move of a journey script, as an update."""
+        return self.press_update(move.value) if move.press else self.text_update(move.value)
+
+    # -- doing --------------------------------------------------------------------------------
+
+    async def send(self, text: str) -> list[str]:
+        return await self._process(self.text_update(text))
+
+    async def send_raw(self, **message: Any) -> list[str]:
         """A message with arbitrary content: a sticker, a photo, a location…"""
-        await self._process(
+        return await self._process(
             {"update_id": next(self._update_ids), "message": self._message(**message)}
         )
 
-    async def press(self, data: str) -> None:
-        await self._process(
-            {
-                "update_id": next(self._update_ids),
-                "callback_query": {
-                    "id": str(next(self._update_ids)),
-                    "from": self._user(),
-                    "chat_instance": "ci",
-                    "data": data,
-                    "message": {
-                        **self._message(text="(earlier message)"),
-                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "OptOut"},
-                    },
-                },
-            }
-        )
+    async def send_edited(self, text: str) -> list[str]:
+        """An earlier message of this person, edited to ``text``."""
+        edited = {**self._message(text=text), "edit_date": 1_790_000_100}
+        return await self._process({"update_id": next(self._update_ids), "edited_message": edited})
 
-    async def click(self, label: str) -> None:
+    async def press(self, data: str) -> list[str]:
+        """A press on a button with this data, shown or not (stale, forged)."""
+        return await self._process(self.press_update(data))
+
+    async def tap(self, data: str) -> list[str]:
+        """Press a button the bot has shown in this chat, by its data."""
+        shown = [b.get("callback_data") for b in self.buttons()]
+        assert data in shown, f"no button {data!r}; last buttons: {self.button_labels()}"
+        return await self.press(data)
+
+    async def click(self, label: str) -> list[str]:
         """Press the button with this label on the most recent message that has buttons."""
         for markup in reversed(self.keyboards()):
             for row in markup:
                 for button in row:
                     if button["text"] == label and "callback_data" in button:
-                        await self.press(button["callback_data"])
-                        return
+                        return await self.press(button["callback_data"])
         raise AssertionError(f"no button {label!r}; last buttons: {self.button_labels()}")
+
+    async def walk(self, script: Iterable[Move]) -> None:
+        """Make every move of a journey script: type its text, or tap its button."""
+        for move in script:
+            await (self.tap(move.value) if move.press else self.send(move.value))
 
     # -- reading what the bot said --------------------------------------------------------
 
@@ -213,13 +283,28 @@ class TelegramClient:
         ]
 
     def edits(self) -> list[Call]:
-        return [c for c in self.api.calls if c.method == "editMessageText" and c.ok]
+        return [c for c in self.messages() if c.method == "editMessageText"]
 
-    def texts(self) -> list[str]:
-        return [c.params["text"] for c in self.sent() if c.method == "sendMessage"]
+    def messages(self, since: int = 0) -> list[Call]:
+        """Messages sent or edited in this chat, after the first ``since`` Bot API calls."""
+        return [
+            c
+            for c in self.api.calls[since:]
+            if c.method in MESSAGES and c.ok and c.chat_id == self.chat_id
+        ]
 
-    def last_text(self) -> str:
-        return self.texts()[-1]
+    def templates(self, since: int = 0) -> list[str]:
+        """The chat templates of the messages sent or edited here (``letter``: a letter's)."""
+        return [c.template or "?" for c in self.messages(since)]
+
+    def last_template(self) -> str:
+        return self.templates()[-1]
+
+    def text_of(self, template: str) -> str:
+        """The text of the last message rendered from ``template``."""
+        texts = [c.text for c in self.messages() if c.template == template]
+        assert texts, f"no {template!r} message; templates: {self.templates()}"
+        return texts[-1]
 
     def keyboards(self) -> list[list[list[dict[str, Any]]]]:
         boards = []
@@ -231,51 +316,13 @@ class TelegramClient:
                 boards.append(markup["inline_keyboard"])
         return boards
 
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button shown in this chat, oldest first (its text, its data or URL)."""
+        return [button for board in self.keyboards() for row in board for button in row]
+
     def button_labels(self) -> list[str]:
         boards = self.keyboards()
         return [b["text"] for row in boards[-1] for b in row] if boards else []
 
     def documents(self) -> list[Call]:
         return [c for c in self.sent() if c.method == "sendDocument"]
-
-
-async def start_app(db: Path, api: FakeBotAPI, **overrides: Any) -> Any:
-    """Build the real application from settings, as ``optout-bot run`` does, and start it up."""
-    overrides.setdefault("input_burst", 1000)  # a test clicks faster than any person
-    settings = Settings(
-        telegram_token=TOKEN,
-        database_path=db,
-        key_file=key_file_for(db),
-        _env_file=None,
-        **overrides,
-    )
-    bot = await build_telegram(settings, sealer_for_db(db), request=api, delivery="inline")
-    await bot.initialize()
-    await set_command_menus(bot.app, bot.services.renderer)
-    await bot.services.outbox.flush()
-    _BOTS[id(bot.app)] = bot
-    return bot.app
-
-
-async def stop_app(app: Any) -> None:
-    await _BOTS.pop(id(app)).stop()
-
-
-#: The assembled bot behind each running test application.
-_BOTS: dict[int, TelegramBot] = {}
-
-
-def bot_of(app: Any) -> TelegramBot:
-    return _BOTS[id(app)]
-
-
-def services(app: Any) -> dict[str, Any]:
-    """The storage, outbox, scheduler, inbox and ingress the application runs with."""
-    bot = bot_of(app)
-    return {
-        "storage": bot.services.storage,
-        "outbox": bot.services.outbox,
-        "scheduler": bot.services.scheduler,
-        "inbox": bot.services.inbox,
-        "ingress": bot.ingress,
-    }

@@ -1,21 +1,24 @@
 """Scripted walks through the brain, shared by the brain tests and the template tests.
 
 ``Walk`` drives ``machine.step`` with a hand-moved clock and fires due reminders the way the
-scheduler would, collecting every effect, so tests can ask "what did the person see?".
+scheduler would, collecting every effect, so tests can ask "what did the person see?". It
+replays the journey scripts of ``tests.support.journey`` as the Telegram tests do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from conversations import Policy, machine
 from conversations.case import Case, Step
 from conversations.effects import Cancel, Effect, Say, Schedule
 from conversations.events import Command, Event, Press, Reminder, Text
 from conversations.knowledge import Knowledge
+from tests.support import START
+from tests.support.journey import JOURNEY, Script
 
-START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+__all__ = ["START", "Walk", "said"]
 
 
 @dataclass
@@ -85,23 +88,23 @@ class Walk:
                 fired += self.send(Reminder(key=key, due_at=due))
         return fired
 
+    def replay(self, script: Script) -> Walk:
+        """Every move of a journey script, one after another, on the clock as it stands."""
+        for move in script:
+            self.send(move.event())
+        return self
+
     def to_letter(self, country: str = "DE", both: bool = False, region: str | None = None) -> Walk:
-        """From /start to the letter; where the law depends on the state (the USA), in
-        ``region`` ("US-CA") or, without it, in another state."""
-        self.command("start")
-        if both:
-            self.press("platforms:both")
-            self.press("linked:yes")
-        else:
-            self.press("platforms:facebook")
-        self.text(country)
+        """``JOURNEY`` from /start to the letter, on Facebook alone (``both``: both platforms,
+        linked) in ``country``; where the law depends on the state (the USA), in ``region``
+        ("US-CA") or, without it, in another state."""
+        script = JOURNEY.but(country=country)
+        if not both:
+            script = script.but(platforms="platforms:facebook", linked=None)
+        self.replay(script.until("email"))
         if self.case.step is Step.STATE:
             self.press(f"state:{region or 'other'}")
-        self.text("person@example.org")
-        self.press("reasons:children")
-        self.press("reasons:done")
-        self.text("My own words.")
-        return self
+        return self.replay(script.since("email"))
 
 
 def said(effects: list[Effect]) -> list[str]:
