@@ -16,14 +16,14 @@ from benchmarks._support.cases import new_case
 from benchmarks._support.report import Table, heading, log, secs
 from benchmarks._support.shell import RecordingTransport, assemble_in, stop, utc_now
 from benchmarks._support.stats import bursts, windows
-from bot.outbox import Outbox
+from bot.sender import Sender
 from conversations import Say
 
 
 async def run(tmp: Path, backlog: int, duration: float, latency: float, summary: Table) -> None:
     heading(f"3. Throughput with a {backlog:,}-message backlog (rate limit 30/s)")
     print(
-        f"  {backlog:,} 'help' replies for {backlog:,} chats are queued, then Outbox.run sends\n"
+        f"  {backlog:,} 'help' replies for {backlog:,} chats are queued, then Sender.run sends\n"
         f"  for {duration:g}s on the real clock. Windows: every [t, t+1s) on the transport's\n"
         "  clock (exact max; mean/min over windows starting every 0.1s). CPU: this process\n"
         "  (event loop + SQLite thread) while sending. Baseline: the same outbox with the limit\n"
@@ -32,7 +32,7 @@ async def run(tmp: Path, backlog: int, duration: float, latency: float, summary:
     )
     transport = RecordingTransport(latency)
     services = await assemble_in(tmp / "backlog", transport)
-    storage, outbox = services.storage, services.outbox
+    storage, sender = services.storage, services.sender
     try:
         now = utc_now()
         t = time.perf_counter()
@@ -40,13 +40,13 @@ async def run(tmp: Path, backlog: int, duration: float, latency: float, summary:
             await storage.commit(new_case(chat, now), [Say(message="help")])
         log(f"backlog: queued {backlog:,} messages in {secs(time.perf_counter() - t)}")
         cpu = time.process_time()
-        task = asyncio.create_task(outbox.run(), name="outbox")
+        task = asyncio.create_task(sender.run(), name="sender")
         await asyncio.sleep(duration)
         await stop(task)
         cpu = time.process_time() - cpu
         sent = len(transport.sent)
         limited = windows([s.mono for s in transport.sent])
-        limit = outbox.limits.global_per_second
+        limit = sender.limits.global_per_second
         verdict = "PASS" if limited.max <= limit else "FAIL"
         log(
             f"backlog: sent {sent:,} in {duration:g}s: max {limited.max} / "
@@ -69,8 +69,8 @@ async def run(tmp: Path, backlog: int, duration: float, latency: float, summary:
         # The settings cap the limit at Telegram's 30/s, so the baseline's sender is made here:
         # the same storage (and what it remembers), renderer and clock, the limit raised.
         fast = RecordingTransport(latency)
-        raised = dataclasses.replace(outbox.limits, global_per_second=100_000)
-        unlimited = Outbox(storage, services.renderer, fast, utc_now, raised)
+        raised = dataclasses.replace(sender.limits, global_per_second=100_000)
+        unlimited = Sender(storage, services.renderer, fast, utc_now, raised)
         task = asyncio.create_task(unlimited.run(), name="outbox-unlimited")
         await asyncio.sleep(3.0)
         await stop(task)

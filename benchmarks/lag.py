@@ -1,7 +1,7 @@
 """2. lag: due-to-sent lag of reminders, with the scheduler and the outbox as in production.
 
 Each reminder is ``code_left:30`` for its own chat and produces one ``code_reminder`` message.
-The bot comes from the production assembly; ``Scheduler.run`` and ``Outbox.run`` run as
+The bot comes from the production assembly; ``Scheduler.run`` and ``Sender.run`` run as
 asyncio tasks on the real clock. Baseline: the lag the 30 messages/s limit alone forces.
 """
 
@@ -41,7 +41,7 @@ class LagRun:
     sent: int
     lags: list[float]  # due -> accepted by the transport
     to_queue: list[float]  # due -> committed (the scheduler claims, the brain steps, commit)
-    in_queue: list[float]  # committed -> accepted by the transport (the outbox)
+    in_queue: list[float]  # committed -> accepted by the transport (the sender)
     rates: Windows
     wrong: int  # messages without "30 minutes"
     left_reminders: int
@@ -69,7 +69,7 @@ def note_commits(storage: Storage, queued: dict[int, float]) -> None:
 async def lag_run(tmp: Path, load: Load, latency: float) -> LagRun:
     transport = RecordingTransport(latency)
     services = await assemble_in(tmp / f"lag-{load.count}", transport)
-    storage, outbox = services.storage, services.outbox
+    storage, sender = services.storage, services.sender
     queued: dict[int, float] = {}
     chats = range(1_000_001, 1_000_001 + load.count)
     try:
@@ -92,9 +92,9 @@ async def lag_run(tmp: Path, load: Load, latency: float) -> LagRun:
         note_commits(storage, queued)
         tasks = [
             asyncio.create_task(services.scheduler.run(), name="scheduler"),
-            asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(sender.run(), name="sender"),
         ]
-        limit = outbox.limits.global_per_second
+        limit = sender.limits.global_per_second
         timeout = (start - time.time()) + load.spread + load.count / limit * 1.5 + 30
         complete = await transport.wait_for(lambda: len(transport.sent) >= load.count, timeout)
         await stop(*tasks)
@@ -132,7 +132,7 @@ def rate_limited_lags(load: Load, limit: int) -> list[float]:
 
 
 async def run(tmp: Path, loads: list[Load], latency: float, summary: Table) -> None:
-    heading("2. Due-to-sent lag: Scheduler.run + Outbox.run on the real clock")
+    heading("2. Due-to-sent lag: Scheduler.run + Sender.run on the real clock")
     print(
         "  Each reminder is 'code_left:30' for its own chat (step CODE, code expires 30 min after\n"
         "  the due time) and produces one 'code_reminder' message. Lag = accepted by the\n"

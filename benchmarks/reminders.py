@@ -16,7 +16,7 @@ module a section:
               against Python processes that only import the same modules. Each measurement runs
               in a fresh subprocess (``benchmarks/memory.py``).
 2. lag     -- due-to-sent lag (p50/p99) of ``code_left:30`` reminders, with ``Scheduler.run``
-              and ``Outbox.run`` running as in production on the real clock; light, at-limit
+              and ``Sender.run`` running as in production on the real clock; light, at-limit
               and overload cases, against the outbox's rate limit (30 messages/s) (``lag.py``).
 3. backlog -- delivered messages/s over sliding 1-second windows with a 10,000-message backlog;
               PASS if no window exceeds the limit. Baseline: the same outbox with the limit off

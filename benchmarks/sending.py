@@ -15,12 +15,12 @@ For each latency, two senders get the same work, over real HTTP (python-telegram
 
 a) optout-bot: the bot as ``optout-bot run`` builds it (``build_telegram``: the production
    assembly, ``TelegramTransport`` over ``build_application``), of which only the sender runs:
-   ``bot.outbox.Outbox`` with the default limits (30/s overall, per chat 3 then 1/s), the real
+   ``bot.sender.Sender`` with the default limits (30/s overall, per chat 3 then 1/s), the real
    ``Storage`` (SQLite in a temporary directory, sealed with a fresh key), the real
    ``Renderer`` and templates. A backlog
-   of 1,500 check-ins (one per chat) is committed first; ``Outbox.run`` then runs for 15 s on the
+   of 1,500 check-ins (one per chat) is committed first; ``Sender.run`` then runs for 15 s on the
    real clock. 3 s in, 50 "countdown" messages for 50 other chats are committed (each followed
-   by ``outbox.wake()``), as the brain does while the backlog drains.
+   by ``sender.wake()``), as the brain does while the backlog drains.
 b) baseline: python-telegram-bot's own ``AIORateLimiter`` (30 per 1 s overall) on an
    Application pointed at the same server: the same 1,500 messages (the same rendered text) as
    concurrent ``send_message`` calls started in order (asyncio.gather, FIFO), and 3 s in, the
@@ -149,7 +149,7 @@ async def run_ours(
 ) -> Run:
     settings = settings_in(tmp / f"outbox-{latency:g}", telegram_api_url=stub.base_url)
     bot = await build_telegram(settings, sealer_in(settings))  # only its sender runs here
-    storage, outbox = bot.storage, bot.services.outbox
+    storage, sender = bot.storage, bot.services.sender
     try:
         await bot.initialize()
         checkin = Say(message="help", urgency="checkin")
@@ -162,20 +162,20 @@ async def run_ours(
         stub.reset(latency)
         cpu = time.process_time()
         started = time.time()
-        task = asyncio.create_task(outbox.run(), name="outbox")
+        task = asyncio.create_task(sender.run(), name="sender")
         await _sleep_until(started + countdown_at)
         committed: dict[int, float] = {}
         for chat in range(COUNTDOWN_CHATS, COUNTDOWN_CHATS + countdowns):
             await storage.commit(new_case(chat, utc_now()), [countdown])
             committed[chat] = time.time()
-            outbox.wake()
+            sender.wake()
         await _sleep_until(started + seconds)
         task.cancel()
         results = await asyncio.gather(task, return_exceptions=True)
         cpu = time.process_time() - cpu
         errors = failures(results)
         left = await storage.count("outbox")
-        log(f"ours: {outbox.delivered_count:,} delivered, {left:,} still queued at the end")
+        log(f"ours: {sender.delivered_count:,} delivered, {left:,} still queued at the end")
     finally:
         await bot.stop()
     return Run("ours", started, seconds, stub.arrivals(), committed, cpu, errors)
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         f"goals: {GOAL_RATE[0]:.0f}-{GOAL_RATE[1]:.0f} messages/s, never more than {LIMIT} in "
         f"any 1-s window, countdown p99 < {GOAL_COUNTDOWN_P99:g} s"
     )
-    summary = Table(("measure", "optout-bot Outbox", "PTB AIORateLimiter", "goal / note"))
+    summary = Table(("measure", "optout-bot Sender", "PTB AIORateLimiter", "goal / note"))
     return run_in_temp(lambda tmp: asyncio.run(live(args, tmp, summary)), summary)
 
 

@@ -371,7 +371,7 @@ PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("  storage: load the case", "bot/storage.py", ("load", "load_for_update")),
     ("  machine.step (the brain)", "conversations/machine.py", ("step",)),
     ("  storage.commit (seal + write)", "bot/storage.py", ("commit",)),
-    ("  outbox.flush (deliver the replies)", "bot/outbox.py", ("flush",)),
+    ("  sender.flush (deliver the replies)", "bot/sender.py", ("flush",)),
     ("    storage: read queued rows (open + validate)", "bot/storage.py", ("pending",)),
     ("    renderer.message (Jinja)", "bot/renderer.py", ("message",)),
     ("    renderer.letter (Jinja)", "bot/renderer.py", ("letter",)),

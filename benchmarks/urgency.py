@@ -38,8 +38,8 @@ async def run(tmp: Path, checkins: int, urgent: int, latency: float, summary: Ta
     )
     transport = RecordingTransport(latency)
     services = await assemble_in(tmp / "urgency", transport)
-    storage, outbox, renderer = services.storage, services.outbox, services.renderer
-    limit = outbox.limits.global_per_second
+    storage, sender, renderer = services.storage, services.sender, services.renderer
+    limit = sender.limits.global_per_second
     checkin_chats = range(CHECKIN_CHATS, CHECKIN_CHATS + checkins)
     try:
         now = utc_now()
@@ -48,7 +48,7 @@ async def run(tmp: Path, checkins: int, urgent: int, latency: float, summary: Ta
             case = waiting_case(chat, now)
             await storage.commit(case, [checkin(case, services.knowledge, False)])
         log(f"urgency: queued {checkins:,} check-ins in {secs(time.perf_counter() - t)}")
-        task = asyncio.create_task(outbox.run(), name="outbox")
+        task = asyncio.create_task(sender.run(), name="sender")
         await asyncio.sleep(2.0)
         countdown = Say(message="code_reminder", context={"minutes": 10}, urgency="countdown")
         reply = Say(message="help")
@@ -70,7 +70,7 @@ async def run(tmp: Path, checkins: int, urgent: int, latency: float, summary: Ta
             t0 = time.time()
             for chat in chats:
                 await storage.commit(new_case(chat, now), [say])
-                outbox.wake()
+                sender.wake()
             committed = time.time() - t0
             targets = set(chats)
 

@@ -343,7 +343,7 @@ async def _console(settings: Settings) -> None:
     reminders = asyncio.create_task(services.scheduler.run())
     try:
         await run_console(
-            services.inbox.handle, services.outbox, transport, settings.console_chat_id, sys.stdin
+            services.inbox.handle, services.sender, transport, settings.console_chat_id, sys.stdin
         )
     finally:
         reminders.cancel()
@@ -379,7 +379,7 @@ class TelegramBot:
     def start(self) -> None:
         """The background work: sending, reminders, the command menus, and the long poll."""
         self.tasks = [
-            asyncio.create_task(self.services.outbox.run(), name="outbox"),
+            asyncio.create_task(self.services.sender.run(), name="sender"),
             asyncio.create_task(self.services.scheduler.run(), name="scheduler"),
             asyncio.create_task(set_command_menus(self.app, self.services.renderer), name="menus"),
             asyncio.create_task(self.ingress.poll(), name="ingress"),

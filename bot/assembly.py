@@ -17,9 +17,9 @@ from typing import Literal
 from bot.inbox import FloodGuard, Inbox, utc_now
 from bot.keys import Sealer
 from bot.mailer import Mailer, SmtpConfig
-from bot.outbox import Limits, Outbox, Transport
 from bot.renderer import Renderer
 from bot.scheduler import Retention, Scheduler
+from bot.sender import Limits, Sender, Transport
 from bot.settings import Settings
 from bot.storage import Storage
 from conversations import Knowledge, MailReport, load_knowledge
@@ -37,7 +37,7 @@ class Services:
     knowledge: Knowledge
     renderer: Renderer
     storage: Storage
-    outbox: Outbox
+    sender: Sender
     inbox: Inbox
     scheduler: Scheduler
 
@@ -52,25 +52,25 @@ async def assemble(
         global_per_second=settings.send_per_second,
         chat_per_second=settings.send_per_chat_per_second,
     )
-    outbox = Outbox(storage, renderer, transport, utc_now, limits, mailer_for(settings))
+    sender = Sender(storage, renderer, transport, utc_now, limits, mailer_for(settings))
 
     async def wake_sender(chat_id: int) -> None:  # noqa: ARG001 - the sender reads every chat's queue
-        outbox.wake()
+        sender.wake()
 
     inbox = Inbox(
         storage,
         renderer,
         knowledge,
-        outbox.flush if delivery == "inline" else wake_sender,
+        sender.flush if delivery == "inline" else wake_sender,
         utc_now,
         settings.policy(),
         FloodGuard(settings.input_burst, settings.input_per_second),
     )
-    outbox.on_mail_report = report_mail_to(inbox)
-    outbox.on_stale = inbox.refresh
+    sender.on_mail_report = report_mail_to(inbox)
+    sender.on_stale = inbox.refresh
     scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
     inbox.on_scheduled = scheduler.wake
-    return Services(knowledge, renderer, storage, outbox, inbox, scheduler)
+    return Services(knowledge, renderer, storage, sender, inbox, scheduler)
 
 
 def mailer_for(settings: Settings) -> Mailer | None:

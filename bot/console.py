@@ -11,8 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.outbox import Outbox
 from bot.renderer import Message, RenderedButton
+from bot.sender import Sender
 from conversations import Command, Event, Press, Text
 
 
@@ -62,13 +62,13 @@ class ConsoleTransport:
 
 async def run_console(
     handle: Callable[[int, Event], Awaitable[None]],
-    outbox: Outbox,
+    sender: Sender,
     transport: ConsoleTransport,
     chat_id: int,
     lines: TextIO,
 ) -> None:
     """Read lines until end of input or /quit; every line goes through the inbox."""
-    await outbox.flush(chat_id)
+    await sender.flush(chat_id)
     await handle(chat_id, Command(name="start"))
     while True:
         line = await asyncio.to_thread(_prompt, lines)

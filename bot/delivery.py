@@ -18,7 +18,7 @@ from conversations import MESSAGE_KINDS, Effect
 
 Lane = Literal["chat", "mail"]
 
-#: Outbox priority per urgency: lower is sent first.
+#: An outbox row's priority per urgency: lower is sent first.
 PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
 
 #: The Bot API calls a message kind takes, in order; kinds not listed take one.

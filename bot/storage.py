@@ -440,7 +440,7 @@ class Storage:
         self, chat_id: int, language: str, effects: list[Effect], update_id: int | None = None
     ) -> None:
         """Queue messages for a chat without a case of its own (a group chat, an error notice
-        after a failed step): they go through the same outbox, limits and retries."""
+        after a failed step): they go through the same sender, limits and retries."""
         now, rows = datetime.now(UTC).isoformat(), plan(effects)
         ids = await self._run([*_applied(update_id), *self._queue(chat_id, language, rows, now)])
         self._remember(chat_id, rows, ids)

@@ -35,8 +35,8 @@ from bot import botapi
 from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
-from bot.outbox import ChatUnreachable, MessageGone, RetryLater
 from bot.renderer import Message, RenderedButton, Renderer
+from bot.sender import ChatUnreachable, MessageGone, RetryLater
 from conversations import LANGUAGES, Button, Command, Edited, Event, Media, Press, Text
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ COMMANDS = (
 
 
 class TelegramTransport:
-    """The outbox's way out to Telegram: Bot API errors become the outbox's outcomes. Calls
+    """The sender's way out to Telegram: Bot API errors become the sender's outcomes. Calls
     are raw (``bot.botapi``): the messages are rendered already, and only ids come back."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -188,7 +188,7 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
 
     async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001 - PTB callback
         """A message in a group or channel: the bot works in private chats only, and says so
-        (through the outbox, like every message)."""
+        (through the sender, like every message)."""
         chat = update.effective_chat
         if chat is None or update.effective_message is None:
             return

@@ -106,7 +106,7 @@ async def test_a_failed_document_upload_does_not_repeat_the_letter_message(bot: 
     waiting = await bot.storage.pending(client.chat_id)
     assert waiting and waiting[0].attempts == 1
     await bot.storage.failed(waiting[0].id)  # the backoff has passed (attempt counted again)
-    await bot.services.outbox.flush(client.chat_id)
+    await bot.services.sender.flush(client.chat_id)
     assert client.templates().count("letter") == 1
     assert len(client.documents()) == 1
     assert await bot.storage.pending(client.chat_id) == []
@@ -119,7 +119,7 @@ async def test_group_replies_go_through_the_outbox_and_its_flood_control(bot: Ru
     assert await group.send("hello bot") == []
     assert len(await bot.storage.pending(group.chat_id)) == 1  # kept for after the pause
     await asyncio.sleep(1.05)
-    await bot.services.outbox.flush(group.chat_id)
+    await bot.services.sender.flush(group.chat_id)
     assert group.templates() == ["group_chat"]
     assert await bot.storage.pending(group.chat_id) == []
 
@@ -256,7 +256,7 @@ async def test_a_countdown_reminder_delivered_late_is_replaced_by_what_fits_now(
         refresh="code_left:5",
     )
     await bot.storage.commit(case, [late])
-    await bot.services.outbox.flush(client.chat_id)
+    await bot.services.sender.flush(client.chat_id)
     now = await bot.case(client.chat_id)
     assert now is not None and now.step is Step.CODE_EXPIRED
     assert client.templates() == ["countdown", "code_expired"]  # the countdown says: expired

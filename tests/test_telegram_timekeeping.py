@@ -45,7 +45,7 @@ async def test_flood_control_keeps_the_message_for_later(bot: RunningBot) -> Non
     bot.api.fail("sendMessage", api_error(429, "Too Many Requests: retry after 3", retry_after=3))
     assert await client.send("/help") == []
     assert len(await bot.storage.pending(client.chat_id)) == 1
-    await bot.services.outbox.flush()
+    await bot.services.sender.flush()
     assert client.templates() == ["help"]
 
 
@@ -60,7 +60,7 @@ async def test_server_errors_and_timeouts_are_retried(bot: RunningBot) -> None:
     )
     await client.send("/privacy")
     for _ in range(3):
-        await bot.services.outbox.flush()
+        await bot.services.sender.flush()
     assert client.templates() == ["privacy"]
 
 

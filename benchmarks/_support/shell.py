@@ -21,8 +21,8 @@ from benchmarks._support.botapi import TOKEN, answer
 from benchmarks._support.report import log
 from bot.assembly import Delivery, Services, assemble
 from bot.keys import Sealer, load_sealer
-from bot.outbox import Transport
 from bot.renderer import Message
+from bot.sender import Transport
 from bot.settings import Settings
 
 #: The date of every message the in-process Bot API returns.

@@ -35,9 +35,9 @@ async def test_every_transport_gets_the_settings_flood_and_sending_limits(
     )
     try:
         assert (services.inbox.flood.burst, services.inbox.flood.per_second) == (4, 0.5)
-        assert services.outbox.limits.global_per_second == 12
-        assert services.outbox.limits.chat_per_second == 0.5
-        assert services.outbox.on_stale is not None and services.outbox.on_mail_report is not None
+        assert services.sender.limits.global_per_second == 12
+        assert services.sender.limits.chat_per_second == 0.5
+        assert services.sender.on_stale is not None and services.sender.on_mail_report is not None
         assert services.inbox.on_scheduled is not None
     finally:
         await services.storage.close()

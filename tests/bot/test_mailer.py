@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.mailer import Mailer, PermanentFailure, SmtpConfig, compose
-from bot.outbox import Limits, Outbox
 from bot.renderer import Renderer
+from bot.sender import Limits, Sender
 from bot.storage import Storage
 from conversations.case import Case, Reason, Step
 from conversations.effects import SendEmail
@@ -78,11 +78,11 @@ def test_header_injection_is_impossible(renderer: Renderer) -> None:
         compose(person("a@example.org\r\nBcc: victim@example.com"), renderer, config(25))
 
 
-async def outbox_with(
+async def sender_with(
     storage: Storage, renderer: Renderer, clock: Clock, port: int, smtp_timeout: float = 5.0
-) -> tuple[Outbox, list[bool]]:
+) -> tuple[Sender, list[bool]]:
     reports: list[bool] = []
-    outbox = Outbox(
+    sender = Sender(
         storage,
         renderer,
         FakeTransport(clock),
@@ -94,16 +94,16 @@ async def outbox_with(
     async def report(chat_id: int, ok: bool) -> None:  # noqa: ARG001 - on_mail_report's signature
         reports.append(ok)
 
-    outbox.on_mail_report = report
+    sender.on_mail_report = report
     await storage.commit(person(), [SendEmail(case=person())])
-    return outbox, reports
+    return sender, reports
 
 
 async def test_delivery_reports_success(storage: Storage, renderer: Renderer, clock: Clock) -> None:
     """Sent: the person is told (a report goes back to the brain), the queue is empty."""
     with smtp_server(Keeper()) as port:
-        outbox, reports = await outbox_with(storage, renderer, clock, port)
-        await drain(outbox, clock)
+        sender, reports = await sender_with(storage, renderer, clock, port)
+        await drain(sender, clock)
     assert reports == [True]
     assert await storage.pending() == []
 
@@ -113,8 +113,8 @@ async def test_a_refusing_server_fails_at_once(
 ) -> None:
     """550: final. No retries, one failure report."""
     with smtp_server(Refuser()) as port:
-        outbox, reports = await outbox_with(storage, renderer, clock, port)
-        await drain(outbox, clock)
+        sender, reports = await sender_with(storage, renderer, clock, port)
+        await drain(sender, clock)
     assert reports == [False]
 
 
@@ -124,8 +124,8 @@ async def test_a_broken_server_is_retried_then_given_up(
 ) -> None:
     """Time-outs and dropped connections are retried with backoff, then reported as failed."""
     with smtp_server(handler) as port:
-        outbox, reports = await outbox_with(storage, renderer, clock, port, smtp_timeout=0.5)
-        await drain(outbox, clock)
+        sender, reports = await sender_with(storage, renderer, clock, port, smtp_timeout=0.5)
+        await drain(sender, clock)
     assert reports == [False]
     assert clock.now > datetime(2026, 11, 26, 9, tzinfo=UTC)  # backoff pauses happened
 

@@ -1,4 +1,4 @@
-"""Storage on a real SQLite file: migrations, atomic commits, the outbox, erasure."""
+"""Storage on a real SQLite file: migrations, atomic commits, the sender, erasure."""
 
 from __future__ import annotations
 

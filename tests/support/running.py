@@ -84,7 +84,7 @@ async def running_bot(
     try:
         await telegram.initialize()
         await set_command_menus(telegram.app, telegram.services.renderer)
-        await telegram.services.outbox.flush()
+        await telegram.services.sender.flush()
         yield running
     finally:
         await telegram.stop()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.outbox import Outbox
 from bot.renderer import Message
+from bot.sender import Sender
 from tests.support import Clock
 
 
@@ -37,11 +37,11 @@ class FakeTransport:
         self.sent.append((chat_id, f"DOC {filename}", self.clock()))
 
 
-async def drain(outbox: Outbox, clock: Clock, limit: float = 3600) -> None:
+async def drain(sender: Sender, clock: Clock, limit: float = 3600) -> None:
     """Run the sender on a hand-moved clock until nothing is left."""
     waited = 0.0
     while waited < limit:
-        pause = await outbox.send_ready()
+        pause = await sender.send_ready()
         if pause is None:
             return
         clock.advance(seconds=pause)

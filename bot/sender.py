@@ -100,7 +100,7 @@ class Limits:
     mail_in_flight: int = 2
 
 
-class Outbox:
+class Sender:
     """The sender: delivers queued rows within Telegram's limits, several chats at a time."""
 
     def __init__(
