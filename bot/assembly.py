@@ -2,14 +2,15 @@
 
 Telegram, the console, the tests and the benchmarks all get their services from ``assemble``;
 only the transport (how a message reaches the person) and when replies are delivered differ.
-The wiring between the parts that need each other (the inbox wakes the sender, the sender
-reports e-mails and out-of-date messages back to the inbox, the inbox wakes the scheduler) is
-done here and nowhere else.
+Each part gets what it needs when it is built, and nothing is attached afterwards: the sender
+and the scheduler wait on the storage's wake-ups (set by the commits that queue a message or
+schedule a reminder), the sender leaves what the inbox must hear (an e-mail's outcome, a
+message too late to send) as reminders in the same transaction, and the scheduler feeds every
+reminder to the inbox. So the graph has no cycle: storage -> sender -> inbox -> scheduler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -22,7 +23,7 @@ from bot.scheduler import Retention, Scheduler
 from bot.sender import Limits, Sender, Transport
 from bot.settings import Settings
 from bot.storage import Storage
-from conversations import Knowledge, MailReport, load_knowledge
+from conversations import Knowledge, load_knowledge
 
 #: When a committed reply goes out: "background" -- the sender's own task, within Telegram's
 #: rate limits; "inline" -- before the input returns, one after another (the console, where one
@@ -53,23 +54,16 @@ async def assemble(
         chat_per_second=settings.send_per_chat_per_second,
     )
     sender = Sender(storage, renderer, transport, utc_now, limits, mailer_for(settings))
-
-    async def wake_sender(chat_id: int) -> None:  # noqa: ARG001 - the sender reads every chat's queue
-        sender.wake()
-
     inbox = Inbox(
         storage,
         renderer,
         knowledge,
-        sender.flush if delivery == "inline" else wake_sender,
         utc_now,
         settings.policy(),
         FloodGuard(settings.input_burst, settings.input_per_second),
+        deliver=sender.flush if delivery == "inline" else None,
     )
-    sender.on_mail_report = report_mail_to(inbox)
-    sender.on_stale = inbox.refresh
     scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
-    inbox.on_scheduled = scheduler.wake
     return Services(knowledge, renderer, storage, sender, inbox, scheduler)
 
 
@@ -90,15 +84,6 @@ def mailer_for(settings: Settings) -> Mailer | None:
             timeout=settings.smtp_timeout,
         )
     )
-
-
-def report_mail_to(inbox: Inbox) -> Callable[[int, bool], Awaitable[None]]:
-    """E-mail outcomes go back through the inbox, like any other input."""
-
-    async def report(chat_id: int, ok: bool) -> None:
-        await inbox.handle(chat_id, MailReport(ok=ok))
-
-    return report
 
 
 def retention(settings: Settings) -> Retention:

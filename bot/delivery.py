@@ -21,6 +21,10 @@ Lane = Literal["chat", "mail"]
 #: An outbox row's priority per urgency: lower is sent first.
 PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
 
+#: Reminder keys the sender leaves for the inbox, due at once: how an e-mail copy ended. The
+#: inbox hands them to the brain as ``MailReport`` events (they never reach it as reminders).
+MAIL_SENT, MAIL_FAILED = "mail:sent", "mail:failed"
+
 #: The Bot API calls a message kind takes, in order; kinds not listed take one.
 PARTS: dict[str, tuple[str, ...]] = {"letter": ("message", "file")}
 SINGLE = ("whole",)

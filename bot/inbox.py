@@ -1,8 +1,8 @@
 """The one path every input takes: event -> load case -> step -> save with outbox -> deliver.
 
-Adapters (Telegram, console, tests) call ``Inbox.handle``; nothing else changes a case. The only
-thing done here before the brain sees an event is reading a typed button label as that button's
-press, so every question can be answered without tapping.
+Adapters (Telegram, console, tests) call ``Inbox.handle``, the scheduler ``handle_reminder``;
+nothing else changes a case. Each is lock -> load -> step -> commit; what the step queued is
+then sent by the sender, which the commit wakes (or, with ``deliver``, before the input returns).
 
 Rules:
 - One person's inputs are handled one at a time, in the order they came (a lock per chat);
@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.delivery import MAIL_FAILED, MAIL_SENT
 from bot.renderer import Renderer
 from bot.storage import DueReminder, Storage
 from conversations import (
@@ -34,7 +35,6 @@ from conversations import (
     Policy,
     Reminder,
     Say,
-    Schedule,
     step,
     supported_language,
 )
@@ -42,6 +42,8 @@ from conversations import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+#: Sends what is queued for a chat, before its input returns (the console, tests).
+Deliver = Callable[[int], Awaitable[object]]
 
 
 def utc_now() -> datetime:
@@ -82,21 +84,21 @@ class Inbox:
         storage: Storage,
         renderer: Renderer,
         knowledge: Knowledge,
-        after_commit: Callable[[int], Awaitable[object]],
         clock: Clock = utc_now,
         policy: Policy | None = None,
         flood: FloodGuard | None = None,
+        deliver: Deliver | None = None,
     ) -> None:
         self._policy = policy or Policy()
         self.flood = flood or FloodGuard()
         self._storage = storage
         self._renderer = renderer
         self._knowledge = knowledge
-        self._after_commit = after_commit
+        #: delivers a chat's queued messages before the input returns ("inline"); without it
+        #: the sender, woken by the storage, sends them in its own time
+        self._deliver = deliver
         self._clock = clock
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        #: called after a commit that scheduled something (the scheduler's wake-up)
-        self.on_scheduled: Callable[[], None] | None = None
 
     async def handle(self, chat_id: int, event: Event, update_id: int | None = None) -> None:
         """A person's input (or a report about them): the one way into the brain.
@@ -113,7 +115,7 @@ class Inbox:
             else:
                 notified = await self._step(chat_id, case, event, None, update_id)
         if notified:
-            await self._after_commit(chat_id)
+            await self._delivered(chat_id)
 
     async def _slow_down(self, case: Case | None, update_id: int | None) -> bool:
         """Flooding: say so once, store nothing new, and drop the input."""
@@ -124,30 +126,31 @@ class Inbox:
         return True
 
     async def handle_reminder(self, reminder: DueReminder) -> None:
-        await self.refresh(reminder.chat_id, reminder.key, reminder.due_at, reminder.id)
-
-    async def refresh(
-        self,
-        chat_id: int,
-        key: str,
-        due_at: datetime | None = None,
-        reminder_id: int | None = None,
-    ) -> None:
-        """Run a reminder's step: when it falls due, or again when what it said was too late
-        to send (the brain then says what fits now)."""
-        event = Reminder(key=key, due_at=due_at or self._clock())
+        """A reminder fell due: its step runs (consuming it in the same commit). Reminders the
+        sender left -- how an e-mail copy ended, a message too late to send -- come this way
+        too; an e-mail's outcome is a ``MailReport`` to the brain."""
+        chat_id, key = reminder.chat_id, reminder.key
+        event: Event = (
+            MailReport(ok=key == MAIL_SENT)
+            if key in (MAIL_SENT, MAIL_FAILED)
+            else Reminder(key=key, due_at=reminder.due_at)
+        )
         async with self._locks[chat_id]:
             case = await self._storage.load(chat_id)
-            notified = await self._step(chat_id, case, event, reminder_id, None)
+            notified = await self._step(chat_id, case, event, reminder.id, None)
         if notified:
-            await self._after_commit(chat_id)
+            await self._delivered(chat_id)
+
+    async def _delivered(self, chat_id: int) -> None:
+        if self._deliver is not None:
+            await self._deliver(chat_id)
 
     async def notify_failure(self, chat_id: int) -> None:
         """A step failed: tell the person, in their language, through the outbox."""
         case = await self._storage.load(chat_id)
         language = case.language if case and case.language else "en"
         await self._storage.enqueue(chat_id, language, [Say(message="error")])
-        await self._after_commit(chat_id)
+        await self._delivered(chat_id)
 
     async def reply_in_group(
         self, chat_id: int, client_language: str | None, update_id: int | None = None
@@ -159,7 +162,7 @@ class Inbox:
             if seen:
                 return
             await self._storage.enqueue(chat_id, language, [Say(message="group_chat")], update_id)
-        await self._after_commit(chat_id)
+        await self._delivered(chat_id)
 
     async def _step(
         self,
@@ -184,6 +187,4 @@ class Inbox:
         await self._storage.commit(new_case, effects, reminder_id, update_id)
         # Steps and event kinds only: never chat ids, answers or typed text.
         log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
-        if self.on_scheduled is not None and any(isinstance(e, Schedule) for e in effects):
-            self.on_scheduled()
         return True

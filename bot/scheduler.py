@@ -57,10 +57,12 @@ class Scheduler:
         self._clock = clock
         self._retention = retention
         self._next_purge: datetime | None = None
-        self._wake = asyncio.Event()
+        #: set by the storage whenever a reminder is scheduled
+        self._wake = storage.scheduled
 
     def wake(self) -> None:
-        """Something was scheduled: look again (it may be earlier than the current sleep)."""
+        """Look again now (the storage does this on every commit that schedules something, as
+        the new reminder may be earlier than the current sleep)."""
         self._wake.set()
 
     async def start(self) -> None:

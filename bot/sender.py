@@ -15,9 +15,12 @@ Rules:
   a temporary failure is retried with exponential backoff; ``ChatUnreachable`` (the person
   blocked the bot) drops everything queued and scheduled for that chat.
 - A time-bound message ("4 minutes left") that is past its moment when its turn comes is not
-  sent: the brain is asked what fits now instead (``on_stale``).
-- The wake-up signal is cleared before each pass over the queue, so a message committed during
-  a pass is seen by the next one, never left for the idle pause.
+  sent: its reminder is due again at once, so the brain says what fits now instead.
+- How an e-mail copy ended is a reminder for the inbox too (``MAIL_SENT``/``MAIL_FAILED``),
+  written with the row's removal in one transaction: the sender knows nothing of the inbox.
+- The wake-up signal is the storage's ``queued`` event, set by every commit that queues a
+  message; it is cleared before each pass over the queue, so a message committed during a pass
+  is seen by the next one, never left for the idle pause.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -34,12 +37,12 @@ from typing import Protocol
 from jinja2 import TemplateError
 
 from bot import export
-from bot.delivery import parts
+from bot.delivery import MAIL_FAILED, MAIL_SENT, parts
 from bot.ics import calendar_file
 from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
-from bot.storage import OutboxItem, Storage
+from bot.storage import FollowUp, OutboxItem, Storage
 from conversations import Say, SendCalendar, SendData, SendEmail, SendLetter
 
 log = logging.getLogger(__name__)
@@ -113,10 +116,6 @@ class Sender:
         mailer: Mailer | None = None,
     ) -> None:
         self._mailer = mailer
-        #: told how each e-mail copy ended (sent, or finally failed), to tell the person
-        self.on_mail_report: Callable[[int, bool], Awaitable[None]] | None = None
-        #: told when a time-bound message was too late to send: (chat, what to refresh)
-        self.on_stale: Callable[[int, str], Awaitable[None]] | None = None
         self._storage = storage
         self._renderer = renderer
         self._transport = transport
@@ -134,20 +133,29 @@ class Sender:
         #: woken, when used up, when a chat with more queued got one out, or after READ_EVERY
         self._next: list[OutboxItem] = []
         self._fresh = False
+        #: a chat with more queued got a message out since the last pass looked
+        self._more_after_call = False
         self._read_at: datetime | None = None
-        self._wake = asyncio.Event()
+        #: set by the storage whenever a message is queued
+        self._wake = storage.queued
         self.delivered_count = 0
 
     def wake(self) -> None:
-        self._fresh = False  # something new was queued: read the queue again
+        """Look at the queue again now (the storage does this on every commit that queues)."""
         self._wake.set()
+
+    def _woken(self) -> None:
+        """Take the wake-up: something new was queued, so the queue is read again."""
+        if self._wake.is_set():
+            self._fresh = False
+        self._wake.clear()
 
     # -- the background sender ---------------------------------------------------------------
 
     async def run(self) -> None:
         """Deliver forever: send what is ready, then sleep until something can go out."""
         while True:
-            self._wake.clear()  # before the pass: a commit during it wakes the next one
+            self._woken()  # before the pass: a commit during it wakes the next one
             try:
                 pause = await self.send_ready()
             except Exception as error:  # noqa: BLE001 - the sender must outlive a bad moment
@@ -166,6 +174,9 @@ class Sender:
             while True:
                 pause = await self._dispatch()
                 if not self._busy:
+                    if self._more_after_call:  # a call ended while the queue was being read:
+                        self._more_after_call = False  # its chat's next message is not in it
+                        continue
                     return pause
                 await self._settle(pause)
         except asyncio.CancelledError:
@@ -184,7 +195,7 @@ class Sender:
             )
         finally:
             woken.cancel()
-        self._wake.clear()  # the next dispatch reads the queue afresh
+        self._woken()  # the next dispatch reads the queue afresh
 
     async def _dispatch(self) -> float | None:
         """Start every delivery that the limits allow now. Returns how long until more could
@@ -228,6 +239,7 @@ class Sender:
             self._next = [i for i in self._next if (i.chat_id, i.lane) != key]
             if item.queued > 1:
                 self._fresh = False  # this chat's next message is not in what was read
+                self._more_after_call = True
 
         task.add_done_callback(done)
         self._busy[key] = task
@@ -312,9 +324,10 @@ class Sender:
         """Try to deliver one row; record the outcome. True if it is off the queue."""
         try:
             if self._is_stale(item, now):
-                await self._storage.delivered(item.id)
-                if self.on_stale is not None and isinstance(item.effect, Say):
-                    await self.on_stale(item.chat_id, item.effect.refresh or "")
+                # Too late to send: its step runs again, so the person gets what fits now.
+                refresh = item.effect.refresh if isinstance(item.effect, Say) else None
+                again = FollowUp(item.chat_id, refresh, now) if refresh else None
+                await self._storage.delivered(item.id, then=again)
                 return True
             started = self._clock()  # the call's own start, after its turn in the event loop
             try:
@@ -351,10 +364,8 @@ class Sender:
             log.warning("delivery failed (%s); retry in %.0fs", type(error).__name__, delay)
             await self._storage.failed(item.id, self._clock() + timedelta(seconds=delay))
             return False
-        await self._storage.delivered(item.id)
+        await self._storage.delivered(item.id, then=self._mail_report(item, sent=True))
         self.delivered_count += 1
-        if item.lane == "mail" and self.on_mail_report is not None:
-            await self.on_mail_report(item.chat_id, True)
         return True
 
     def _is_stale(self, item: OutboxItem, now: datetime) -> bool:
@@ -366,9 +377,14 @@ class Sender:
         )
 
     async def _give_up(self, item: OutboxItem) -> None:
-        await self._storage.delivered(item.id)
-        if item.lane == "mail" and self.on_mail_report is not None:
-            await self.on_mail_report(item.chat_id, False)
+        await self._storage.delivered(item.id, then=self._mail_report(item, sent=False))
+
+    def _mail_report(self, item: OutboxItem, *, sent: bool) -> FollowUp | None:
+        """How an e-mail copy ended, for the inbox to tell the person (in the same transaction
+        that takes the row off the queue, so a crash cannot lose it)."""
+        if item.lane != "mail":
+            return None
+        return FollowUp(item.chat_id, MAIL_SENT if sent else MAIL_FAILED, self._clock())
 
     async def _deliver(self, item: OutboxItem) -> None:
         effect, chat = item.effect, item.chat_id

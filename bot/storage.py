@@ -128,6 +128,26 @@ class DueReminder:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A reminder a delivery leaves for the inbox, due at ``due_at``: an e-mail's outcome, or a
+    message too late to send whose step is to be run again (``Storage.delivered``)."""
+
+    chat_id: int
+    key: str
+    due_at: datetime
+
+
+def _reminder(chat_id: int, key: str, due_at: datetime) -> Statement:
+    """Schedule ``key`` for the chat at ``due_at`` (one with the same key is replaced)."""
+    return (
+        "INSERT INTO reminders (chat_id, key, due_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (chat_id, key) DO UPDATE SET due_at = excluded.due_at, "
+        "claimed_at = NULL, attempts = 0, first_due_at = NULL",
+        (chat_id, key, _epoch(due_at)),
+    )
+
+
 def _applied(update_id: int | None) -> list[Statement]:
     """Remembering the Telegram update a transaction applies (none: nothing to remember)."""
     return [] if update_id is None else [("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))]
@@ -242,6 +262,10 @@ class Storage:
         self._writer: asyncio.Task[None] | None = None
         #: effects queued by this process, by outbox row id, with their chat (see _remember)
         self._opened: dict[int, tuple[int, Effect]] = {}
+        #: set when messages were queued: the sender waits on it (and clears it)
+        self.queued = asyncio.Event()
+        #: set when reminders were scheduled: the scheduler waits on it (and clears it)
+        self.scheduled = asyncio.Event()
 
     @classmethod
     async def open(cls, path: Path, sealer: Sealer) -> Storage:
@@ -414,14 +438,7 @@ class Storage:
             )
         for effect in effects:
             if isinstance(effect, Schedule):
-                batch.append(
-                    (
-                        "INSERT INTO reminders (chat_id, key, due_at) VALUES (?, ?, ?) "
-                        "ON CONFLICT (chat_id, key) DO UPDATE SET due_at = excluded.due_at, "
-                        "claimed_at = NULL, attempts = 0, first_due_at = NULL",
-                        (chat, effect.key, _epoch(effect.due_at)),
-                    )
-                )
+                batch.append(_reminder(chat, effect.key, effect.due_at))
             elif isinstance(effect, Cancel):
                 batch += [
                     ("DELETE FROM reminders WHERE chat_id = ? AND key = ?", (chat, key))
@@ -433,6 +450,10 @@ class Storage:
         if erase:
             self._forget_opened(chat)
         self._remember(chat, rows, ids)
+        if rows:
+            self.queued.set()
+        if any(isinstance(e, Schedule) for e in effects):
+            self.scheduled.set()
         if erase:
             await self._checkpoint()
 
@@ -444,6 +465,8 @@ class Storage:
         now, rows = datetime.now(UTC).isoformat(), plan(effects)
         ids = await self._run([*_applied(update_id), *self._queue(chat_id, language, rows, now)])
         self._remember(chat_id, rows, ids)
+        if rows:
+            self.queued.set()
 
     def _remember(self, chat: int, rows: list[Delivery], ids: list[int]) -> None:
         """Keep the effects just queued, by outbox row id, so the sender need not decrypt and
@@ -576,9 +599,16 @@ class Storage:
         )
         return _moment(due) if due is not None else None
 
-    async def delivered(self, item_id: int) -> None:
+    async def delivered(self, item_id: int, then: FollowUp | None = None) -> None:
+        """The row is off the queue; with ``then``, in the same transaction, a reminder for
+        the inbox is due (what the delivery's outcome means for the person's case)."""
         self._opened.pop(item_id, None)
-        await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
+        statements: list[Statement] = [("DELETE FROM outbox WHERE id = ?", (item_id,))]
+        if then is not None:
+            statements.append(_reminder(then.chat_id, then.key, then.due_at))
+        await self._run(statements)
+        if then is not None:
+            self.scheduled.set()
 
     async def failed(self, item_id: int, retry_at: datetime | None = None) -> None:
         await self._write(

@@ -257,6 +257,8 @@ async def test_a_countdown_reminder_delivered_late_is_replaced_by_what_fits_now(
     )
     await bot.storage.commit(case, [late])
     await bot.services.sender.flush(client.chat_id)
+    assert client.templates() == []  # not sent: its reminder is due again instead
+    assert await bot.run_due() == 1
     now = await bot.case(client.chat_id)
     assert now is not None and now.step is Step.CODE_EXPIRED
     assert client.templates() == ["countdown", "code_expired"]  # the countdown says: expired

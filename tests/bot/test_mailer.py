@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.delivery import MAIL_FAILED, MAIL_SENT
 from bot.mailer import Mailer, PermanentFailure, SmtpConfig, compose
 from bot.renderer import Renderer
 from bot.sender import Limits, Sender
@@ -80,8 +81,7 @@ def test_header_injection_is_impossible(renderer: Renderer) -> None:
 
 async def sender_with(
     storage: Storage, renderer: Renderer, clock: Clock, port: int, smtp_timeout: float = 5.0
-) -> tuple[Sender, list[bool]]:
-    reports: list[bool] = []
+) -> Sender:
     sender = Sender(
         storage,
         renderer,
@@ -90,21 +90,21 @@ async def sender_with(
         Limits(max_attempts=3),
         Mailer(config(port, smtp_timeout)),
     )
-
-    async def report(chat_id: int, ok: bool) -> None:  # noqa: ARG001 - on_mail_report's signature
-        reports.append(ok)
-
-    sender.on_mail_report = report
     await storage.commit(person(), [SendEmail(case=person())])
-    return sender, reports
+    return sender
+
+
+async def reports(storage: Storage) -> list[str]:
+    """What the sender left for the inbox about the e-mail: a reminder due at once."""
+    return [key for key in await storage.reminders(person().chat_id) if key.startswith("mail:")]
 
 
 async def test_delivery_reports_success(storage: Storage, renderer: Renderer, clock: Clock) -> None:
     """Sent: the person is told (a report goes back to the brain), the queue is empty."""
     with smtp_server(Keeper()) as port:
-        sender, reports = await sender_with(storage, renderer, clock, port)
+        sender = await sender_with(storage, renderer, clock, port)
         await drain(sender, clock)
-    assert reports == [True]
+    assert await reports(storage) == [MAIL_SENT]
     assert await storage.pending() == []
 
 
@@ -113,9 +113,9 @@ async def test_a_refusing_server_fails_at_once(
 ) -> None:
     """550: final. No retries, one failure report."""
     with smtp_server(Refuser()) as port:
-        sender, reports = await sender_with(storage, renderer, clock, port)
+        sender = await sender_with(storage, renderer, clock, port)
         await drain(sender, clock)
-    assert reports == [False]
+    assert await reports(storage) == [MAIL_FAILED]
 
 
 @pytest.mark.parametrize("handler", [Hanger(), Dropper()], ids=["hangs", "drops the line"])
@@ -124,9 +124,9 @@ async def test_a_broken_server_is_retried_then_given_up(
 ) -> None:
     """Time-outs and dropped connections are retried with backoff, then reported as failed."""
     with smtp_server(handler) as port:
-        sender, reports = await sender_with(storage, renderer, clock, port, smtp_timeout=0.5)
+        sender = await sender_with(storage, renderer, clock, port, smtp_timeout=0.5)
         await drain(sender, clock)
-    assert reports == [False]
+    assert await reports(storage) == [MAIL_FAILED]
     assert clock.now > datetime(2026, 11, 26, 9, tzinfo=UTC)  # backoff pauses happened
 
 

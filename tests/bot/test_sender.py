@@ -220,14 +220,9 @@ async def test_a_reply_is_not_stuck_behind_its_own_chats_checkin(
 async def test_an_out_of_date_countdown_message_is_not_sent_but_refreshed(
     storage: Storage, sender: Sender, transport: FakeTransport, clock: Clock
 ) -> None:
-    """ "4 minutes left" that reaches its turn after its moment: dropped, and the brain is asked
-    for what fits now (its reminder key), never sent late."""
-    refreshed: list[tuple[int, str]] = []
-
-    async def on_stale(chat: int, key: str) -> None:
-        refreshed.append((chat, key))
-
-    sender.on_stale = on_stale
+    """ "4 minutes left" that reaches its turn after its moment: dropped, and its reminder is
+    due again at once (in the same transaction), so the brain says what fits now; never sent
+    late."""
     late = Say(
         message="code_reminder",
         context={"minutes": 4},
@@ -241,7 +236,8 @@ async def test_an_out_of_date_countdown_message_is_not_sent_but_refreshed(
     clock.advance(minutes=30)  # the bot was down
     await drain(sender, clock)
     assert [chat for chat, _, _ in transport.sent] == [2]
-    assert refreshed == [(1, "code_left:5")]
+    assert await storage.reminders(1) == {"code_left:5": clock.now}
+    assert await storage.reminders(2) == {}
     assert await storage.pending() == []
 
 

@@ -56,6 +56,12 @@ class RunningBot:
     async def case(self, chat_id: int) -> Case | None:
         return await self.storage.load(chat_id)
 
+    async def run_due(self) -> int:
+        """What the running scheduler does next (it does not run in tests on its own): the
+        reminders due now, the sender's reports among them (an e-mail's outcome, a message
+        too late to send), each step's replies delivered before it returns."""
+        return await self.services.scheduler.run_due()
+
 
 @asynccontextmanager
 async def running_bot(
