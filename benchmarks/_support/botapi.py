@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from benchmarks._support.child import spawn
+from tests.support.botapi_server import parse_parameters
 
 TOKEN = "123:bench"
 BOT_ID = 123
@@ -60,22 +61,6 @@ def answer(method: str, params: dict[str, Any], next_id: Callable[[], int], date
 # -- the server child -------------------------------------------------------------------------
 
 
-def _parse(content_type: str, body: bytes) -> dict[str, Any]:
-    """Bot API parameters as python-telegram-bot sends them (JSON, multipart or a form)."""
-    if content_type.startswith("application/json"):
-        return dict(json.loads(body or b"{}"))
-    if content_type.startswith("multipart/form-data"):
-        fields: dict[str, Any] = {}
-        boundary = content_type.split("boundary=", 1)[1].encode()
-        for part in body.split(b"--" + boundary):
-            head, _, value = part.partition(b"\r\n\r\n")
-            if b'name="' in head and b"filename=" not in head:
-                name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
-                fields[name] = value.rstrip(b"\r\n").decode("utf-8", "replace")
-        return fields
-    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8")).items()}
-
-
 def serve() -> None:
     """Serve until stdin closes. ``/_reset?latency=S`` sets the latency and forgets what
     arrived; ``/_arrivals`` returns ``[[method, chat_id, epoch seconds], ...]``."""
@@ -102,7 +87,7 @@ def serve() -> None:
                 with lock:
                     result = list(arrivals)
             else:
-                params = _parse(self.headers.get("Content-Type", ""), body)
+                params = parse_parameters(self.headers.get("Content-Type", ""), body)
                 with lock:
                     state["message_id"] += 1
                     message_id = int(state["message_id"])

@@ -208,7 +208,7 @@ class BotAPIServer:
                 asked_at = time.time()
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                params = _parse(self.headers.get("Content-Type", ""), body)
+                params = parse_parameters(self.headers.get("Content-Type", ""), body)
                 method = self.path.rsplit("/", 1)[-1]
                 result = server._answer(method, params)
                 payload = json.dumps({"ok": True, "result": result}).encode()
@@ -247,7 +247,8 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
-def _parse(content_type: str, body: bytes) -> dict[str, Any]:
+def parse_parameters(content_type: str, body: bytes) -> dict[str, Any]:
+    """Bot API parameters as python-telegram-bot sends them (JSON, multipart or a form)."""
     if content_type.startswith("application/json"):
         return dict(json.loads(body or b"{}"))
     if content_type.startswith("multipart/form-data"):
