@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -24,7 +27,13 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.assembly import Delivery, Services, assemble
-from bot.console import ConsoleTransport, run_console
+from bot.console import (
+    ConsoleTransport,
+    ConsoleVoice,
+    Unthrottled,
+    run_console,
+    terminal_language,
+)
 from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.keys import KeyProblem, Sealer, new_key, write_key
@@ -101,7 +110,8 @@ def _command(command: str, args: argparse.Namespace, settings: Settings) -> int:
             return 2
         return _run_telegram(settings)
     if command == "console":
-        asyncio.run(_console(settings))
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the console listens
+            asyncio.run(_console(settings))
         return 0
     return 2
 
@@ -338,17 +348,57 @@ async def _rotate_key(settings: Settings) -> int:
 
 
 async def _console(settings: Settings) -> None:
-    transport = ConsoleTransport()
-    services = await assemble(settings, sealer_for(settings), transport, delivery="inline")
+    """The console until /quit, end of input, Ctrl-C or SIGTERM; then storage is closed.
+
+    The first signal ends it once the input being handled is done (a step is never cut in
+    half); a second one does not wait for that.
+    """
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a stray byte is a typo, not the end
+    client_language = terminal_language(os.environ)
+    transport = ConsoleTransport(documents=settings.database_path.parent / "documents")
+    services = await assemble(
+        settings, sealer_for(settings), transport, delivery="inline", flood=Unthrottled()
+    )
+    voice = ConsoleVoice(
+        services.renderer, services.storage, settings.console_chat_id, client_language
+    )
+    # The transport is part of the services, so it learns to speak only once they exist.
+    transport.voice = voice
     reminders = asyncio.create_task(services.scheduler.run())
-    try:
-        await run_console(
-            services.inbox.handle, services.sender, transport, settings.console_chat_id, sys.stdin
+    stop = asyncio.Event()
+    session = asyncio.create_task(
+        run_console(
+            services.inbox.handle,
+            services.sender,
+            transport,
+            settings.console_chat_id,
+            sys.stdin,
+            voice,
+            client_language=client_language,
+            stop=stop,
         )
+    )
+
+    def interrupted() -> None:
+        if stop.is_set():
+            session.cancel()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupted)
+    try:
+        await asyncio.wait({session})
+        if not session.cancelled():
+            session.result()
     finally:
         reminders.cancel()
         await asyncio.gather(reminders, return_exceptions=True)
         await services.storage.close()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # leaving: nothing left to interrupt
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_IGN)
 
 
 @dataclass

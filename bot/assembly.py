@@ -44,8 +44,14 @@ class Services:
 
 
 async def assemble(
-    settings: Settings, sealer: Sealer, transport: Transport, delivery: Delivery = "background"
+    settings: Settings,
+    sealer: Sealer,
+    transport: Transport,
+    delivery: Delivery = "background",
+    flood: FloodGuard | None = None,
 ) -> Services:
+    """The services behind ``transport``. ``flood`` guards the input; by default the settings'
+    limit per person (the console, one person at a terminal, admits every line instead)."""
     knowledge = load_knowledge()
     renderer = Renderer(knowledge)
     storage = await Storage.open(settings.database_path, sealer)
@@ -60,7 +66,7 @@ async def assemble(
         knowledge,
         utc_now,
         settings.policy(),
-        FloodGuard(settings.input_burst, settings.input_per_second),
+        flood if flood is not None else FloodGuard(settings.input_burst, settings.input_per_second),
         deliver=sender.flush if delivery == "inline" else None,
     )
     scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))

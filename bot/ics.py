@@ -1,7 +1,8 @@
 """Calendar files (RFC 5545, via icalendar) with a case's dates, for "Add to calendar".
 
 One event per date the person may want to see coming: the code's expiry, the day Meta's answer
-is due, the day the authority should report. Summaries come from the templates' labels.
+is due, the day Meta should have answered the follow-up, the day the authority should report.
+Summaries come from the templates' labels.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def calendar_file(case: Case, renderer: Renderer) -> tuple[str, bytes]:
     dates: list[tuple[str, datetime | None, timedelta]] = [
         ("calendar.code_expires", case.code_expires_at, timedelta(minutes=10)),
         ("calendar.deadline", case.deadline_at, timedelta(days=1)),
+        ("escalated.calendar_followup", case.followup_due_at, timedelta(days=1)),
         ("calendar.authority", case.authority_report_due_at, timedelta(days=1)),
     ]
     for label, moment, warn in dates:

@@ -28,10 +28,12 @@ from bot.renderer import Renderer
 from bot.storage import DueReminder, Storage
 from conversations import (
     Case,
+    Effect,
     Event,
     Forget,
     Knowledge,
     MailReport,
+    Notice,
     Policy,
     Reminder,
     Say,
@@ -100,22 +102,26 @@ class Inbox:
         self._clock = clock
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def handle(self, chat_id: int, event: Event, update_id: int | None = None) -> None:
+    async def handle(self, chat_id: int, event: Event, update_id: int | None = None) -> str | None:
         """A person's input (or a report about them): the one way into the brain.
 
         ``update_id`` is the Telegram update it came in; one already applied is dropped.
+        Returns the notice for the button just tapped, if the step has one (the adapter shows
+        it on the button; it is not a chat message, so it is not queued).
         """
+        notice: str | None = None
         async with self._locks[chat_id]:
             case, seen = await self._storage.load_for_update(chat_id, update_id)
             if seen:
                 log.info("update %s came again and was already applied: dropped", update_id)
-                return
+                return None
             if not isinstance(event, MailReport) and not self.flood.admit(chat_id, self._clock()):
                 notified = await self._slow_down(case, update_id)
             else:
-                notified = await self._step(chat_id, case, event, None, update_id)
+                notified, notice = await self._step(chat_id, case, event, None, update_id)
         if notified:
             await self._delivered(chat_id)
+        return notice
 
     async def _slow_down(self, case: Case | None, update_id: int | None) -> bool:
         """Flooding: say so once, store nothing new, and drop the input."""
@@ -137,7 +143,7 @@ class Inbox:
         )
         async with self._locks[chat_id]:
             case = await self._storage.load(chat_id)
-            notified = await self._step(chat_id, case, event, reminder.id, None)
+            notified, _ = await self._step(chat_id, case, event, reminder.id, None)
         if notified:
             await self._delivered(chat_id)
 
@@ -171,20 +177,24 @@ class Inbox:
         event: Event,
         reminder_id: int | None,
         update_id: int | None,
-    ) -> bool:
-        """Step and save the loaded case (under the chat's lock). True if something was queued
-        to send."""
+    ) -> tuple[bool, str | None]:
+        """Step and save the loaded case (under the chat's lock). Whether something was
+        queued to send, and the notice for a tapped button (rendered, never stored)."""
         now = self._clock()
         if case is None and reminder_id is not None:
             await self._storage.commit(
                 Case.new(chat_id, now), [Forget(chat_id=chat_id)], reminder_id
             )
-            return False  # a reminder for someone who was forgotten: drop it, say nothing
+            return False, None  # a reminder for someone who was forgotten: drop it, say nothing
         case = case or Case.new(chat_id, now)
         new_case, effects = step(
             case, event, now, self._knowledge, self._policy, self._renderer.label_texts
         )
-        await self._storage.commit(new_case, effects, reminder_id, update_id)
+        notices = [e for e in effects if isinstance(e, Notice)]
+        queued: list[Effect] = [e for e in effects if not isinstance(e, Notice)]
+        await self._storage.commit(new_case, queued, reminder_id, update_id)
         # Steps and event kinds only: never chat ids, answers or typed text.
         log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
-        return True
+        language = new_case.language or "en"
+        notice = self._renderer.notice(notices[0], language) if notices else None
+        return True, notice

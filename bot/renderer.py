@@ -33,6 +33,7 @@ from conversations import (
     Case,
     Knowledge,
     LetterKind,
+    Notice,
     Say,
     country_name,
     letter_context,
@@ -43,6 +44,8 @@ from conversations import (
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 #: Telegram's CopyTextButton takes at most 256 characters.
 COPY_BUTTON_MAX = 256
+#: Telegram shows at most 200 characters on a tapped button (answerCallbackQuery's text).
+NOTICE_MAX = 200
 #: Telegram messages hold 4096 characters; above this the text goes only into the document.
 CHAT_TEXT_MAX = 3500
 #: Stands in for the person's own words while a letter is tidied (they cannot type U+E000
@@ -191,6 +194,11 @@ class Renderer:
             self._shared[key] = message
         return message
 
+    def notice(self, notice: Notice, language: str) -> str:
+        """A notice on a tapped button: plain text, within Telegram's 200 characters."""
+        text = self.message(Say(message=notice.message), language).plain.strip()
+        return text[:NOTICE_MAX]
+
     def _template(self, language: str, message: str) -> Template:
         """A chat message's compiled template (looked up once, then by a plain dict)."""
         key = (language, message)
@@ -274,20 +282,35 @@ class Renderer:
         body = env.get_template(f"email/{case.language}/body.txt.j2").render(**context)
         return " ".join(subject.split()), _tidy(body)
 
+    def document_labels(self, name: str, language: str, **context: object) -> dict[str, str]:
+        """The wording of a document the shell lays out itself (the evidence pack's PDF): the
+        ``labels`` that ``templates/letters/<lang>/<name>.j2`` sets, rendered with ``context``
+        (the bot's own values: flags, keys, formatted dates; never what a person typed)."""
+        template = self._letters[language].get_template(f"letters/{language}/{name}.j2")
+        module = template.make_module(vars=dict(context))
+        return {key: str(value) for key, value in module.labels.items()}  # type: ignore[attr-defined]
+
     def letter_message(
-        self, letter: Letter, language: str, kind: LetterKind = "objection"
+        self,
+        letter: Letter,
+        language: str,
+        kind: LetterKind = "objection",
+        buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> Message:
-        """A text as a chat message: tap-to-copy text, a copy button where it fits."""
+        """A text as a chat message: tap-to-copy text, a copy button where it fits, then
+        ``buttons`` (the form to paste it into)."""
         text = letter.form_text
         env = self._chat[language]
         template = env.get_template("chat/letter.html.j2")
-        html = template.render(form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX, kind=kind)
+        html = template.render(
+            form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX, kind=kind, form=bool(buttons)
+        )
         html = html.strip()
-        buttons: tuple[tuple[RenderedButton, ...], ...] = ()
+        copy: tuple[tuple[RenderedButton, ...], ...] = ()
         if len(text) <= COPY_BUTTON_MAX:
             label = self._label_tables[language]["letter.copy"]
-            buttons = ((RenderedButton(text=label, copy_text=text),),)
-        return Message(html=html, buttons=buttons)
+            copy = ((RenderedButton(text=label, copy_text=text),),)
+        return Message(html=html, buttons=(*copy, *self.buttons(buttons, language)))
 
 
 def _local(iso: str, tz: str, language: str, *, with_date: bool) -> str:

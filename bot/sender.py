@@ -38,12 +38,21 @@ from jinja2 import TemplateError
 
 from bot import export
 from bot.delivery import MAIL_FAILED, MAIL_SENT, parts
+from bot.evidence import evidence_pack
 from bot.ics import calendar_file
 from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
 from bot.storage import FollowUp, OutboxItem, Storage
-from conversations import Say, SendCalendar, SendData, SendEmail, SendLetter
+from conversations import (
+    DeleteMessage,
+    Say,
+    SendCalendar,
+    SendData,
+    SendEmail,
+    SendEvidence,
+    SendLetter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,8 @@ class Transport(Protocol):
     async def edit_message(self, chat_id: int, message_id: int, message: Message) -> None: ...
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None: ...
+
+    async def delete_message(self, chat_id: int, message_id: int) -> None: ...
 
 
 class ChatUnreachable(Exception):
@@ -395,7 +406,9 @@ class Sender:
             letter = self._renderer.letter(effect.case, effect.letter)
             for part in parts(effect.kind, item.part):
                 if part == "message":
-                    message = self._renderer.letter_message(letter, item.language, effect.letter)
+                    message = self._renderer.letter_message(
+                        letter, item.language, effect.letter, effect.buttons
+                    )
                     await self._transport.send_message(chat, message)
                 else:
                     content = letter.full_text.encode()
@@ -407,6 +420,15 @@ class Sender:
             if self._mailer is None:
                 raise PermanentFailure("no SMTP server configured")
             await self._mailer.send(compose(effect.case, self._renderer, self._mailer.config))
+        elif isinstance(effect, SendEvidence):
+            # a PDF takes a moment to lay out (seconds for the first, with its fonts): not on
+            # the event loop, where every other chat's messages wait
+            name, content = await asyncio.to_thread(
+                evidence_pack, effect.case, self._renderer, self._clock()
+            )
+            await self._transport.send_document(chat, name, content)
+        elif isinstance(effect, DeleteMessage):
+            await self._transport.delete_message(chat, effect.message_id)
         elif isinstance(effect, SendData):
             scheduled = await self._storage.reminders(chat)
             content = export.my_data(effect.case, scheduled, self._clock())

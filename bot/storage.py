@@ -85,6 +85,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reminders ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE reminders ADD COLUMN first_due_at REAL;
     """,
+    # Change alerts: who asked to be told when Meta's forms or their country's rules change,
+    # readable without opening every case (a yes/no next to the chat id, nothing more).
+    "ALTER TABLE cases ADD COLUMN alerts INTEGER NOT NULL DEFAULT 0",
 )
 #: The schema version from which case and message rows are sealed.
 SEALED_FROM = 3
@@ -151,6 +154,19 @@ def _reminder(chat_id: int, key: str, due_at: datetime) -> Statement:
 def _applied(update_id: int | None) -> list[Statement]:
     """Remembering the Telegram update a transaction applies (none: nothing to remember)."""
     return [] if update_id is None else [("INSERT OR IGNORE INTO updates VALUES (?)", (update_id,))]
+
+
+def _alerts_only(case: Case) -> Case:
+    """What an expired case keeps while its change alerts are on: language, country, yes."""
+    kept = Case.new(case.chat_id, case.created_at)
+    return kept.model_copy(
+        update={
+            "language": case.language,
+            "country": case.country,
+            "alerts": True,
+            "updated_at": case.updated_at,
+        }
+    )
 
 
 def _erasing(chat_id: int, tables: tuple[str, ...]) -> list[Statement]:
@@ -389,6 +405,11 @@ class Storage:
         data = await self._value("SELECT data FROM cases WHERE chat_id = ?", (chat_id,))
         return self._case(data)
 
+    async def alert_chats(self) -> list[int]:
+        """The chats that asked to be told when something changes (the operator's broadcast)."""
+        rows = await self._rows("SELECT chat_id FROM cases WHERE alerts = 1 ORDER BY chat_id", ())
+        return [int(row[0]) for row in rows]
+
     async def load_for_update(
         self, chat_id: int, update_id: int | None
     ) -> tuple[Case | None, bool]:
@@ -430,10 +451,12 @@ class Storage:
             sealed = self._sealer.seal(case.model_dump_json())
             batch.append(
                 (
-                    "INSERT INTO cases (chat_id, step, data, updated_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO cases (chat_id, step, data, updated_at, alerts) "
+                    "VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, "
-                    "data = excluded.data, updated_at = excluded.updated_at",
-                    (chat, case.step.value, sealed, now),
+                    "data = excluded.data, updated_at = excluded.updated_at, "
+                    "alerts = excluded.alerts",
+                    (chat, case.step.value, sealed, now, int(case.alerts)),
                 )
             )
         for effect in effects:
@@ -643,26 +666,43 @@ class Storage:
 
     async def purge(self, closed_before: datetime, inactive_before: datetime) -> int:
         """Retention: erase every row of cases closed before ``closed_before`` or untouched since
-        ``inactive_before`` (with their reminders, messages and remembered message ids)."""
+        ``inactive_before`` (with their reminders, messages and remembered message ids).
+
+        Someone who asked for change alerts keeps only what the alerts need -- the language,
+        the country and the yes -- until they turn them off or erase everything (/delete)."""
         closed = tuple(s.value for s in CLOSED_STEPS)
         marks = ",".join("?" * len(closed))
 
         def purge(db: sqlite3.Connection) -> list[int]:
-            chats = [
-                row[0]
-                for row in db.execute(
-                    f"SELECT chat_id FROM cases WHERE (step IN ({marks}) AND updated_at < ?)"
-                    " OR updated_at < ?",
-                    (
-                        *closed,
-                        closed_before.astimezone(UTC).isoformat(),
-                        inactive_before.astimezone(UTC).isoformat(),
-                    ),
-                )
-            ]
-            for chat in chats:
+            rows = db.execute(
+                f"SELECT chat_id, alerts, data FROM cases WHERE (step IN ({marks}) AND "
+                "updated_at < ?) OR updated_at < ?",
+                (
+                    *closed,
+                    closed_before.astimezone(UTC).isoformat(),
+                    inactive_before.astimezone(UTC).isoformat(),
+                ),
+            ).fetchall()
+            chats = []
+            for chat, alerts, data in rows:
+                case = self._case(data) if alerts else None
+                if case is not None and case == _alerts_only(case):
+                    continue  # already no more than the alerts need
                 for sql, params in _erasing(chat, CHAT_TABLES):
                     db.execute(sql, params)
+                if case is not None:
+                    kept = _alerts_only(case)
+                    db.execute(
+                        "INSERT INTO cases (chat_id, step, data, updated_at, alerts) "
+                        "VALUES (?, ?, ?, ?, 1)",
+                        (
+                            chat,
+                            kept.step.value,
+                            self._sealer.seal(kept.model_dump_json()),
+                            kept.updated_at.astimezone(UTC).isoformat(),
+                        ),
+                    )
+                chats.append(chat)
             return chats
 
         chats = await self._do(purge)

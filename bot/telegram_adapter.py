@@ -51,6 +51,7 @@ COMMANDS = (
     "cancel",
     "language",
     "timezone",
+    "settings",
     "protect",
     "mydata",
     "privacy",
@@ -88,6 +89,15 @@ class TelegramTransport:
                 return  # the same text again is a success
             if "not found" in text or "can't be edited" in text:
                 raise MessageGone from error
+            raise
+
+    async def delete_message(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self._call("deleteMessage", chat_id=chat_id, message_id=message_id)
+        except BadRequest as error:
+            text = str(error).lower()
+            if "not found" in text or "can't be deleted" in text:
+                return  # already gone (the person deleted it), or too old: nothing left to do
             raise
 
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
@@ -156,7 +166,7 @@ def event_from(update: Update) -> Event | None:
         head, _, args = text[1:].partition(" ")
         name = head.split("@", 1)[0]
         return Command(name=name, args=args.strip(), client_language=language)
-    return Text(text=text, client_language=language)
+    return Text(text=text, client_language=language, message_id=message.message_id)
 
 
 class Shell(Protocol):
@@ -200,12 +210,15 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
         with the cosmetic answer to a tap can never cost the tap itself."""
         event = event_from(update)
         chat = update.effective_chat
+        notice: str | None = None
         try:
             if event is not None and chat is not None:
-                await shell.inbox.handle(chat.id, event, update.update_id)
+                notice = await shell.inbox.handle(chat.id, event, update.update_id)
         finally:
             if update.callback_query is not None:  # else the button keeps spinning
-                answer = {"callback_query_id": update.callback_query.id}
+                answer: dict[str, object] = {"callback_query_id": update.callback_query.id}
+                if notice:  # e.g. "that button is from an earlier question", on the button
+                    answer["text"] = notice
                 await best_effort(
                     "answerCallbackQuery",
                     botapi.call(context.bot, "answerCallbackQuery", answer),

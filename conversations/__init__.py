@@ -15,19 +15,23 @@ from conversations.effects import (
     MESSAGE_KINDS,
     Button,
     Cancel,
+    DeleteMessage,
     Effect,
     Forget,
     LetterKind,
+    Notice,
     Say,
     Schedule,
     SendCalendar,
     SendData,
     SendEmail,
+    SendEvidence,
     SendLetter,
 )
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from conversations.knowledge import load as load_knowledge
+from conversations.law import writes_complaint
 from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
 from conversations.machine import step, supported_language
@@ -49,6 +53,7 @@ __all__ = [
     "Cancel",
     "Case",
     "Command",
+    "DeleteMessage",
     "Edited",
     "Effect",
     "Event",
@@ -57,6 +62,7 @@ __all__ = [
     "LetterKind",
     "MailReport",
     "Media",
+    "Notice",
     "Platform",
     "Policy",
     "Press",
@@ -69,6 +75,7 @@ __all__ = [
     "SendCalendar",
     "SendData",
     "SendEmail",
+    "SendEvidence",
     "SendLetter",
     "Step",
     "Text",
@@ -92,4 +99,5 @@ __all__ = [
     "step",
     "subdivision_names",
     "supported_language",
+    "writes_complaint",
 ]

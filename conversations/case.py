@@ -115,10 +115,22 @@ class Case(BaseModel):
     region: str | None = None
     escalated_at: AwareDatetime | None = None
     authority_report_due_at: AwareDatetime | None = None
+    #: Meta wrote that it will review the objection (the deadline still runs)
+    review_said_at: AwareDatetime | None = None
+    #: Meta asked for more information or an ID
+    info_asked_at: AwareDatetime | None = None
+    #: when "did Meta answer your follow-up?" is asked (after escalating)
+    followup_due_at: AwareDatetime | None = None
+    #: the person sent the complaint to the authority: its time to answer counts from here
+    complaint_sent_at: AwareDatetime | None = None
     #: when e-mail copies were asked for (the daily limit counts the last 24 hours)
     emails_sent: tuple[AwareDatetime, ...] = ()
     #: "Erase everything?" was asked and is the open question: only then does "yes" erase
     erase_asked: bool = False
+    #: one answer is being changed from the letter: once it is given, back to the letter
+    changing: bool = False
+    #: the person asked to be told when Meta's forms or the rules for their country change
+    alerts: bool = False
 
     @classmethod
     def new(cls, chat_id: int, now: datetime) -> Case:

@@ -7,6 +7,7 @@ The command-line ``letter`` runs the same checks as the chat.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -58,3 +59,12 @@ def has_hidden_controls(text: str) -> bool:
         c in BIDI_CONTROLS or (c not in "\n\r\t" and unicodedata.category(c) in ("Cc", "Cs", "Co"))
         for c in text
     )
+
+
+#: Meta's e-mailed codes are a handful of digits; some people type them with spaces or dashes.
+_CODE = re.compile(r"\d{5,8}")
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether a typed text is, in all likelihood, a one-time code (digits only, 5 to 8)."""
+    return _CODE.fullmatch(re.sub(r"[\s\-]", "", text)) is not None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from conversations.case import Case, Step
-from conversations.effects import Effect, Say
+from conversations.effects import Button, Effect, Say
 from conversations.events import Event
 from conversations.knowledge import Knowledge
 from conversations.table import Trigger
@@ -79,9 +79,11 @@ Leaving = Callable[[Case, Trigger, Context], list[Effect]]
 class Rejected(Exception):
     """An input the current step cannot take. Carries the message that explains why."""
 
-    def __init__(self, message: str, **context: object) -> None:
+    def __init__(
+        self, message: str, buttons: tuple[tuple[Button, ...], ...] = (), **context: object
+    ) -> None:
         super().__init__(message)
-        self.say = Say(message=message, context=dict(context))
+        self.say = Say(message=message, context=dict(context), buttons=buttons)
 
 
 def stale(case: Case, value: str, ctx: Context) -> Result:

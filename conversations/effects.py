@@ -74,6 +74,8 @@ class SendLetter(_AboutCase):
 
     kind: Literal["letter"] = "letter"
     letter: LetterKind = "objection"
+    #: shown under the text: the form to paste it into, so the person can act at once
+    buttons: tuple[tuple[Button, ...], ...] = ()
 
 
 class SendCalendar(_AboutCase):
@@ -88,10 +90,37 @@ class SendEmail(_AboutCase):
     kind: Literal["email"] = "email"
 
 
+class SendEvidence(_AboutCase):
+    """A printable PDF: the complaint to sign (where one is written), the case's timeline, and
+    the objection, the follow-up and Meta's answer as annexes -- an evidence pack."""
+
+    kind: Literal["evidence"] = "evidence"
+
+
 class SendData(_AboutCase):
     """Everything stored about the person, as a JSON document (/mydata)."""
 
     kind: Literal["data"] = "data"
+
+
+class Notice(BaseModel):
+    """A short notice on the button just tapped (Telegram shows it over the chat and keeps
+    nothing): for a tap that needs no new message, such as a button of an earlier question."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["notice"] = "notice"
+    message: str
+
+
+class DeleteMessage(BaseModel):
+    """Remove one of the person's own messages from the chat (a code they should not have
+    shared): the bot may delete incoming messages in a private chat."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["delete"] = "delete"
+    message_id: int
 
 
 class Schedule(BaseModel):
@@ -123,9 +152,20 @@ class Forget(BaseModel):
 
 
 Effect = Annotated[
-    Say | SendLetter | SendCalendar | SendData | SendEmail | Schedule | Cancel | Forget,
+    Say
+    | SendLetter
+    | SendCalendar
+    | SendData
+    | SendEmail
+    | SendEvidence
+    | Notice
+    | DeleteMessage
+    | Schedule
+    | Cancel
+    | Forget,
     Field(discriminator="kind"),
 ]
 
-#: Effects that are messages to the person (the rest change stored state).
-MESSAGE_KINDS = ("say", "letter", "calendar", "data", "email")
+#: Effects that travel through the outbox: messages to the person, and the one call that
+#: removes a message of theirs (the rest change stored state, or answer the tap itself).
+MESSAGE_KINDS = ("say", "letter", "calendar", "data", "email", "evidence", "delete")

@@ -31,6 +31,8 @@ class Text(_Event):
 
     kind: Literal["text"] = "text"
     text: str
+    #: the chat message it came in, where the shell has one (to remove a shared code)
+    message_id: int | None = None
 
 
 class Press(_Event):
@@ -38,6 +40,8 @@ class Press(_Event):
 
     kind: Literal["press"] = "press"
     data: str
+    #: the person typed the button's label (or a word that means it) instead of tapping it
+    typed: bool = False
 
 
 class Media(_Event):

@@ -167,6 +167,9 @@ class Regulator(Fact):
     gdpr_authority: bool = False  # an Art. 77 complaint can be lodged here
     generic: bool = False  # stands for "your regional authority" until the region is known
     note: Translated | None = None  # e.g. "complaints by e-mail need a qualified e-signature"
+    #: the authority wants the complaint signed (by hand on paper, or a qualified e-signature):
+    #: the bot offers a printable PDF to sign (from the authority's own rules in ``note``)
+    signed_complaint: bool = False
 
     @property
     def complaint_language(self) -> str:
@@ -223,6 +226,11 @@ class Timing(_Strict):
     #: how long an "N minutes left" message may wait in the queue before it is out of date
     countdown_valid_seconds: int = Field(gt=0)
     proof_max_chars: int = Field(gt=0)
+    #: after escalating: days until "did Meta answer your follow-up?" (where the law sets no
+    #: period of its own for Meta to acknowledge it, as the UK's s.164A does) ...
+    followup_wait_days: int = Field(gt=0)
+    #: ... and again after this many days when the person says "not yet"
+    followup_again_days: int = Field(gt=0)
 
 
 class CodeStep(Fact):
@@ -282,7 +290,17 @@ class Jurisdiction(_Strict):
     lead_regulator: str | None = None  # Meta's lead authority where one-stop-shop applies
     controller: str  # key into [meta_contacts]: the Meta company responsible here
     opt_out: OptOut | None = None  # whether Meta offers an opt-out here, where the sources say
-    notes: list[Translated] = []  # honest caveats, in every language
+    # Honest caveats, in every language, by what they help with (each is one tap away at the
+    # letter step): filling in the form and its links; what the objection does and covers;
+    # what comes after if Meta does not confirm.
+    form_notes: list[Translated] = []
+    scope_notes: list[Translated] = []
+    refusal_notes: list[Translated] = []
+
+    @property
+    def notes(self) -> list[Translated]:
+        """Every caveat, in the order the letter step offers them."""
+        return [*self.form_notes, *self.scope_notes, *self.refusal_notes]
 
 
 class Knowledge(_Strict):

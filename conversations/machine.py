@@ -18,9 +18,18 @@ from datetime import datetime
 
 from conversations import answers, views
 from conversations.case import Case, Step
+from conversations.checks import looks_like_code
 from conversations.contract import Context, Move, Policy, Rejected, Stay, stale
 from conversations.countries import country_name, normalize, subdivision_names
-from conversations.effects import Button, Effect, Say, SendData
+from conversations.effects import (
+    Button,
+    DeleteMessage,
+    Effect,
+    Notice,
+    Say,
+    SendData,
+    SendEvidence,
+)
 from conversations.events import (
     Command,
     Edited,
@@ -34,7 +43,14 @@ from conversations.events import (
 from conversations.knowledge import LANGUAGES, Knowledge
 from conversations.steps import STEPS, ask
 from conversations.steps.code import quiet
-from conversations.table import GLOBAL, QUESTION_STEPS, SIDE_STEPS, TABLE, Trigger
+from conversations.table import (
+    CHANGE_ENDS_AT,
+    GLOBAL,
+    QUESTION_STEPS,
+    SIDE_STEPS,
+    TABLE,
+    Trigger,
+)
 
 __all__ = ["GLOBAL", "QUESTION_STEPS", "TABLE", "Trigger", "step"]
 
@@ -43,7 +59,16 @@ DEFAULT_LANGUAGE = "en"
 #: Commands that only answer, without touching the case.
 INFO_COMMANDS = {"help": "help", "privacy": "privacy"}
 #: Buttons that stand for a command ("Erase everything" on the last message).
-COMMAND_BUTTONS = {"delete", "objected_before"}
+COMMAND_BUTTONS = {
+    "delete",
+    "objected_before",
+    "language",
+    "timezone",
+    "settings",
+    "alerts_on",
+    "alerts_off",
+    "evidence",
+}
 #: The answers to "really erase everything?" (asked from any step, so not tied to one).
 DELETE_ANSWERS = {"yes", "no"}
 
@@ -64,6 +89,8 @@ def step(
     label is read as the button it names."""
     if case.language is None:
         case = case.model_copy(update={"language": supported_language(event.client_language)})
+    if isinstance(event, Text) and case.step is not Step.NEW and looks_like_code(event.text):
+        return case, _code_in_chat(case, event, knowledge)
     if isinstance(event, Text) and case.step is not Step.NEW:
         event = _typed_as_press(case, event, knowledge, labels or {})
         if case.erase_asked and isinstance(event, Text):
@@ -74,6 +101,9 @@ def step(
     try:
         new_case, effects = _dispatch(case, event, ctx)
     except Rejected as rejected:
+        if rejected.say.message == "stale_button" and isinstance(event, Press) and not event.typed:
+            # A tap on an earlier question's button: a notice on the button, nothing in the chat.
+            return case, [Notice(message="stale_button_notice")]
         return case, [rejected.say, *ask(case, knowledge)]
     if new_case.erase_asked and not _answers_erase(event):
         # "Erase everything?" is answered by the next thing the person does, or not at all:
@@ -97,20 +127,32 @@ def _typed_as_press(
         assert button.data is not None
         names = {_fold(text) for text in _label_texts(button, labels)}
         if typed and typed in names | {_fold(button.data.partition(":")[2])}:
-            return Press(data=button.data, client_language=language)
+            return Press(data=button.data, client_language=language, typed=True)
     said = answers.meaning(event.text)
     if said is None:
         return event
     if case.erase_asked:
         if said == "skip":
             return event
-        return Press(data=f"delete:{'yes' if said == 'yes' else 'no'}", client_language=language)
+        answer = "yes" if said == "yes" else "no"
+        return Press(data=f"delete:{answer}", client_language=language, typed=True)
     offered = [b.data for b in buttons if b.data and b.data.partition(":")[0] == case.step.value]
     for value in answers.VALUES[said]:
         for data in offered:
             if data.partition(":")[2] == value:
-                return Press(data=data, client_language=language)
+                return Press(data=data, client_language=language, typed=True)
     return event
+
+
+def _code_in_chat(case: Case, event: Text, knowledge: Knowledge) -> list[Effect]:
+    """A one-time code typed into the chat: it is removed from the chat, the person is told
+    never to share Meta's codes with anyone (this bot included) and where the code goes."""
+    form_open = case.step in (Step.LETTER, Step.SUBMITTED, Step.CODE, Step.CODE_EXPIRED)
+    removed: list[Effect] = (
+        [DeleteMessage(message_id=event.message_id)] if event.message_id is not None else []
+    )
+    warning = Say(message="code_in_chat", context={"form_open": form_open})
+    return [*removed, warning, *ask(case, knowledge)]
 
 
 def _label_texts(button: Button, labels: Mapping[str, frozenset[str]]) -> frozenset[str]:
@@ -183,7 +225,10 @@ def _result(case: Case, result: Move | Stay, ctx: Context) -> Outcome:
         stayed = case.model_copy(update=result.updates)
         again = ask(stayed, ctx.knowledge) if result.ask_again else []
         return stayed, [*result.effects, *again]
-    return _apply(case.model_copy(update=result.updates), result.trigger, ctx)
+    moved, trigger = case.model_copy(update=result.updates), result.trigger
+    if case.changing and TABLE[case.step].get(trigger) in CHANGE_ENDS_AT:
+        trigger = Trigger.ANSWER_CHANGED  # the changed answer is given: back to the letter
+    return _apply(moved, trigger, ctx)
 
 
 def _apply(case: Case, trigger: Trigger, ctx: Context) -> Outcome:
@@ -235,11 +280,13 @@ def _start(case: Case, ctx: Context) -> Outcome:
         return _apply(case, Trigger.START, ctx)
     if case.step in SIDE_STEPS:
         return _apply(case, Trigger.RESUME, ctx)
+    if not any(value not in (None, (), False) for value in case.answers().values()):
+        return case, [*ask(case, ctx.knowledge)]  # nothing answered yet: nothing to come back to
     return case, [Say(message="welcome_back"), *ask(case, ctx.knowledge)]
 
 
 def _protect(case: Case, ctx: Context) -> Outcome:
-    return case, [views.protect(case, ctx.knowledge)]
+    return case, [*views.protect(case, ctx.knowledge)]
 
 
 def _objected_before(case: Case, ctx: Context) -> Outcome:
@@ -257,6 +304,28 @@ def _delete(case: Case, ctx: Context) -> Outcome:
 
 def _my_data(case: Case, ctx: Context) -> Outcome:
     return case, [views.my_data(case, ctx.knowledge), SendData(case=case)]
+
+
+def _evidence(case: Case, ctx: Context) -> Outcome:
+    """The printable evidence pack (PDF), from /mydata: once there is a text to put in it."""
+    if case.letter_written_at is None or case.country is None:
+        raise Rejected("evidence_needs_letter")
+    return case, [SendEvidence(case=case)]
+
+
+def _settings(case: Case, ctx: Context) -> Outcome:
+    return case, [views.settings(case)]
+
+
+def _alerts(on: bool) -> Callable[[Case, Context], Outcome]:
+    """Change alerts on or off: a message if Meta's forms or the rules for the person's
+    country change (the operator sends them; only a yes/no is stored)."""
+
+    def switch(case: Case, ctx: Context) -> Outcome:
+        said = Say(message="alerts_on" if on else "alerts_off")
+        return case.model_copy(update={"alerts": on}), [said]
+
+    return switch
 
 
 def _language(case: Case, ctx: Context) -> Outcome:
@@ -286,6 +355,10 @@ COMMANDS: dict[str, Callable[[Case, Context], Outcome]] = {
     "language": _language,
     "timezone": _timezone,
     "cancel": _cancel,
+    "settings": _settings,
+    "evidence": _evidence,
+    "alerts_on": _alerts(on=True),
+    "alerts_off": _alerts(on=False),
 }
 
 

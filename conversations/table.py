@@ -38,6 +38,12 @@ class Trigger(StrEnum):
     PROOF_KEPT = "proof kept"
     PROOF_SKIPPED = "proof skipped"
     AUTHORITY_ANSWERED = "authority answered"
+    # "Change an answer" at the letter: back to one question, then straight back to the letter
+    CHANGE_PLATFORMS = "change platforms"
+    CHANGE_COUNTRY = "change country"
+    CHANGE_EMAIL = "change e-mail"
+    CHANGE_OWN_WORDS = "change own words"
+    ANSWER_CHANGED = "answer changed"
     # global
     START_OVER = "start over"
     LANGUAGE = "/language"
@@ -58,7 +64,14 @@ TABLE: dict[Step, dict[Trigger, Step]] = {
     Step.EMAIL: {Trigger.EMAIL_VALID: Step.REASONS},
     Step.REASONS: {Trigger.REASONS_DONE: Step.OWN_WORDS},
     Step.OWN_WORDS: {Trigger.WORDS_GIVEN: Step.LETTER, Trigger.WORDS_SKIPPED: Step.LETTER},
-    Step.LETTER: {Trigger.EDIT_REASON: Step.REASONS, Trigger.SUBMITTED: Step.SUBMITTED},
+    Step.LETTER: {
+        Trigger.SUBMITTED: Step.SUBMITTED,
+        Trigger.CHANGE_PLATFORMS: Step.PLATFORMS,
+        Trigger.CHANGE_COUNTRY: Step.COUNTRY,
+        Trigger.CHANGE_EMAIL: Step.EMAIL,
+        Trigger.EDIT_REASON: Step.REASONS,
+        Trigger.CHANGE_OWN_WORDS: Step.OWN_WORDS,
+    },
     Step.SUBMITTED: {Trigger.CODE_RECEIVED: Step.CODE, Trigger.NO_CODE_NEEDED: Step.WAITING},
     Step.CODE: {
         Trigger.CODE_ENTERED: Step.WAITING,
@@ -82,6 +95,7 @@ TABLE: dict[Step, dict[Trigger, Step]] = {
 
 GLOBAL: dict[Trigger, Step | None] = {
     Trigger.START_OVER: Step.PLATFORMS,
+    Trigger.ANSWER_CHANGED: Step.LETTER,
     Trigger.LANGUAGE: Step.LANGUAGE,
     Trigger.LANGUAGE_CHOSEN: None,
     Trigger.TIMEZONE: Step.TIMEZONE,
@@ -90,6 +104,12 @@ GLOBAL: dict[Trigger, Step | None] = {
     Trigger.RESUME: None,
     Trigger.DELETE: Step.NEW,
 }
+
+#: While an answer is being changed ("Change an answer" at the letter), a move on to one of
+#: these questions -- the next answer, which is already given -- goes back to the letter
+#: instead (``ANSWER_CHANGED``): only the changed answer is asked, with what belongs to it (the
+#: linked accounts for both platforms, the US state for the USA).
+CHANGE_ENDS_AT = frozenset({Step.COUNTRY, Step.EMAIL, Step.REASONS, Step.OWN_WORDS})
 
 #: Side steps that return to where the person was.
 SIDE_STEPS = frozenset({Step.LANGUAGE, Step.TIMEZONE, Step.PAUSED})

@@ -23,6 +23,7 @@ CODE_LEFT = "code_left"  # + ":<minutes>"
 CODE_EXPIRED = "code_expired"
 CHECKIN = "checkin"
 AUTHORITY = "authority_report"
+FOLLOWUP = "followup_due"
 
 #: Where CLDR lists several zones for a country and the first is not where most people live.
 PRIMARY_ZONES = {
@@ -186,3 +187,21 @@ def authority_report_due(case: Case, knowledge: Knowledge, start: datetime) -> d
         return None
     period = knowledge.jurisdiction_for(case.country, case.region).authority_report
     return daytime(case, knowledge, period.ends(start)) if period else None
+
+
+def followup_due(
+    case: Case, knowledge: Knowledge, start: datetime, *, again: bool = False
+) -> datetime:
+    """When to ask "did Meta answer your follow-up?", for a follow-up written at ``start``: after
+    the days the law gives Meta to acknowledge it (the UK's s.164A: 30), else the product's two
+    weeks; ``again`` (the person said "not yet"): a week later. In daytime."""
+    return daytime(case, knowledge, start + followup_wait(case, knowledge, again=again))
+
+
+def followup_wait(case: Case, knowledge: Knowledge, *, again: bool = False) -> timedelta:
+    s = knowledge.schedule
+    if again:
+        return timedelta(days=s.followup_again_days)
+    law = knowledge.jurisdiction_for(case.country, case.region).law if case.country else None
+    first = law.controller_complaint if law else None
+    return timedelta(days=first.days if first and first.days else s.followup_wait_days)

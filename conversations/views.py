@@ -76,7 +76,8 @@ def _full_minutes(case: Case) -> int | None:
 
 
 def waiting_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
-    """What a person waiting for Meta can say: confirmed, refused, nothing yet; pause."""
+    """What a person waiting for Meta can say: confirmed, "we will review", asked for more,
+    refused, nothing yet; pause."""
     s = Step.WAITING
     toggle = (
         press(s, "resume", "checkin.resume")
@@ -85,26 +86,39 @@ def waiting_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
     )
     return (
         (press(s, "confirmed", "checkin.confirmed"),),
-        (press(s, "refused", "checkin.refused"),),
+        (press(s, "review", "checkin.review"),),
+        (press(s, "info", "checkin.info"),),
+        (press(s, "refused", "checkin.meta_refused"),),
         (press(s, "nothing_yet", "checkin.nothing_yet"),),
         (toggle, press(s, "calendar", "calendar")),
     )
 
 
+def _escalate_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, ...], ...]:
+    """Once Meta's time is up: write the follow-up (and the complaint), or it confirmed."""
+    s = Step.WAITING
+    complaint = law.writes_complaint(case, knowledge)
+    escalate = "checkin.escalate" if complaint else "checkin.escalate_followup"
+    return ((press(s, "escalate", escalate),), (press(s, "confirmed", "checkin.confirmed"),))
+
+
+def _deadline_passed(case: Case, now: datetime) -> bool:
+    return case.deadline_at is not None and now >= case.deadline_at
+
+
 def checkin(case: Case, knowledge: Knowledge, deadline_passed: bool) -> Say:
     s = Step.WAITING
     if deadline_passed:
-        complaint = law.writes_complaint(case, knowledge)
-        escalate = "checkin.escalate" if complaint else "checkin.escalate_followup"
-        buttons: tuple[tuple[Button, ...], ...] = (
-            (press(s, "escalate", escalate),),
-            (press(s, "confirmed", "checkin.confirmed"),),
+        buttons = (
+            *_escalate_buttons(case, knowledge),
+            (press(s, "review", "checkin.review"),),
+            (press(s, "info", "checkin.info"),),
         )
         return Say(
             message="deadline_passed",
             context={
                 **timeline(case),
-                "complaint": complaint,
+                "complaint": law.writes_complaint(case, knowledge),
                 "deadline_firm": law.deadline_is_firm(case, knowledge),
             },
             buttons=buttons,
@@ -115,17 +129,145 @@ def checkin(case: Case, knowledge: Knowledge, deadline_passed: bool) -> Say:
     )
 
 
+def _extension_months(case: Case, knowledge: Knowledge) -> int | None:
+    """The months the law lets Meta add to its deadline if it says so in time (Art. 12(3))."""
+    if case.country is None or not law.deadline_is_firm(case, knowledge):
+        return None
+    period = knowledge.jurisdiction_for(case.country, case.region).deadline
+    return period.extension_months if period and period.extension_months else None
+
+
+def review_said(case: Case, knowledge: Knowledge, now: datetime) -> Say:
+    """Meta wrote "we will review it": keep waiting, the deadline still runs (once it has run
+    out, such a reply is no answer: escalate)."""
+    passed = _deadline_passed(case, now)
+    return Say(
+        message="review_said",
+        context={
+            **timeline(case),
+            "deadline_firm": law.deadline_is_firm(case, knowledge),
+            "extension_months": _extension_months(case, knowledge),
+            "passed": passed,
+            "complaint": law.writes_complaint(case, knowledge),
+        },
+        buttons=_escalate_buttons(case, knowledge) if passed else (),
+    )
+
+
+def info_asked(case: Case, knowledge: Knowledge) -> Say:
+    """Meta asked for more information or an ID: what to answer, what never to send."""
+    assert case.country is not None
+    return Say(
+        message="info_asked",
+        context={
+            **timeline(case),
+            "jurisdiction": knowledge.jurisdiction_key(case.country, case.region),
+            "gdpr": law.under_gdpr(case, knowledge),
+            "deadline_firm": law.deadline_is_firm(case, knowledge),
+        },
+    )
+
+
+def followup_checkin(case: Case, knowledge: Knowledge) -> Say:
+    """Meta's time to answer the follow-up is up: send the complaint now? (Where no complaint is
+    written: did Meta answer, and what else can be done.)"""
+    s = Step.ESCALATED
+    complaint = law.writes_complaint(case, knowledge)
+    buttons: tuple[tuple[Button, ...], ...] = (
+        *(((press(s, "send_complaint", "escalated.send_complaint"),),) if complaint else ()),
+        (press(s, "confirmed", "checkin.confirmed"),),
+        (press(s, "not_yet", "escalated.not_yet"),),
+        *(() if complaint else ((press(s, "protect", "protect"),),)),
+    )
+    return Say(
+        message="followup_checkin",
+        context={
+            "escalated": _iso(case.escalated_at),
+            "timezone": case.timezone or timekeeping.UTC_ZONE,
+            "days": timekeeping.followup_wait(case, knowledge).days,
+            "complaint": complaint,
+            "regulator": knowledge.regulator_key_for(case.country or "", case.region),
+            "jurisdiction": knowledge.jurisdiction_key(case.country or "", case.region),
+        },
+        buttons=buttons,
+        urgency="checkin",
+    )
+
+
+def followup_later(case: Case) -> Say:
+    """ "Not yet": when the bot asks again (said as after "nothing yet" at a check-in)."""
+    return Say(
+        message="nothing_yet",
+        context={
+            "next": _iso(case.followup_due_at),
+            "timezone": case.timezone or timekeeping.UTC_ZONE,
+        },
+    )
+
+
+def complaint_buttons(case: Case) -> tuple[tuple[Button, ...], ...]:
+    """Where a complaint is written: the printable PDF, "I sent it", "the authority answered"
+    (only once it was sent -- or, for a case stored before the date was asked for, once the
+    authority's report was due to be counted)."""
+    s = Step.ESCALATED
+    sent = case.complaint_sent_at is not None or case.authority_report_due_at is not None
+    return (
+        (press(s, "pdf", "escalated.pdf"),),
+        *(() if case.complaint_sent_at else ((press(s, "complaint_sent", "escalated.sent"),),)),
+        *(((press(s, "authority_answered", "escalated.authority_answered"),),) if sent else ()),
+    )
+
+
+def complaint_now(case: Case, knowledge: Knowledge) -> Say:
+    """The complaint again, and what to do with it."""
+    return Say(
+        message="complaint_now",
+        context={
+            "regulator": knowledge.regulator_key_for(case.country or "", case.region),
+            "signed": _signed(case, knowledge),
+        },
+        buttons=complaint_buttons(case),
+    )
+
+
+def complaint_sent(case: Case) -> Say:
+    """ "I sent the complaint": noted, and when the authority's answer is due."""
+    s = Step.ESCALATED
+    return Say(
+        message="complaint_sent",
+        context={
+            "sent": _iso(case.complaint_sent_at),
+            "report_due": _iso(case.authority_report_due_at),
+            "timezone": case.timezone or timekeeping.UTC_ZONE,
+        },
+        buttons=(
+            (press(s, "authority_answered", "escalated.authority_answered"),),
+            (press(s, "confirmed", "checkin.confirmed"),),
+        ),
+    )
+
+
 def authority_checkin(case: Case) -> Say:
     s = Step.ESCALATED
     return Say(
         message="authority_checkin",
-        context={"escalated": _iso(case.escalated_at)},
+        context={
+            "escalated": _iso(case.escalated_at),
+            "sent": _iso(case.complaint_sent_at),
+            "timezone": case.timezone or timekeeping.UTC_ZONE,
+        },
         buttons=(
             (press(s, "authority_answered", "escalated.authority_answered"),),
             (press(s, "confirmed", "checkin.confirmed"),),
         ),
         urgency="checkin",
     )
+
+
+def _signed(case: Case, knowledge: Knowledge) -> bool:
+    """The authority wants the complaint signed (on paper, or with a qualified e-signature)."""
+    regulator = knowledge.regulator_for(case.country or "", case.region)
+    return regulator is not None and regulator.signed_complaint
 
 
 def escalation_context(case: Case, knowledge: Knowledge) -> dict[str, object]:
@@ -136,6 +278,9 @@ def escalation_context(case: Case, knowledge: Knowledge) -> dict[str, object]:
         "refused": case.refused_at is not None,
         "complaint": law.writes_complaint(case, knowledge),
         "report_due": _iso(case.authority_report_due_at),
+        "sent": _iso(case.complaint_sent_at),
+        "followup_due": _iso(case.followup_due_at),
+        "signed": _signed(case, knowledge),
         "timezone": case.timezone or timekeeping.UTC_ZONE,
     }
 
@@ -153,12 +298,24 @@ def status(case: Case, knowledge: Knowledge) -> Say:
 
 
 def my_data(case: Case, knowledge: Knowledge) -> Say:
-    """The readable summary that goes with the JSON document."""
-    return status(case, knowledge).model_copy(update={"message": "mydata"})
+    """The readable summary that goes with the JSON document; once a text is written, the
+    printable evidence pack is one tap away."""
+    pack = (
+        ((Button(label="evidence.pdf", data="command:evidence"),),)
+        if case.letter_written_at is not None and case.country is not None
+        else ()
+    )
+    return status(case, knowledge).model_copy(update={"message": "mydata", "buttons": pack})
 
 
-def protect(case: Case, knowledge: Knowledge) -> Say:
-    """The protect-your-data checklist: for everyone, at any time (/protect)."""
+def protect(case: Case, knowledge: Knowledge) -> list[Say]:
+    """The protect-your-data checklist, for everyone at any time (/protect): Meta's AI and
+    the profile, then the phone and WhatsApp (two messages, each short enough to read)."""
+    checklist = _checklist(case, knowledge)
+    return [checklist, checklist.model_copy(update={"message": "protect_apps"})]
+
+
+def _checklist(case: Case, knowledge: Knowledge) -> Say:
     country = case.country
     advice = knowledge.advice
     return Say(
@@ -187,5 +344,29 @@ def delete_confirm() -> Say:
         buttons=(
             (Button(label="delete.yes", data="delete:yes"),),
             (Button(label="delete.no", data="delete:no"),),
+        ),
+    )
+
+
+def settings(case: Case) -> Say:
+    """/settings: the language, the time zone, and change alerts, each one tap from here."""
+    alerts = (
+        Button(label="alerts.off", data="command:alerts_off")
+        if case.alerts
+        else Button(label="alerts.on", data="command:alerts_on")
+    )
+    zone = (Button(label="settings.timezone", data="command:timezone"),) if case.country else ()
+    return Say(
+        message="settings",
+        context={
+            "language": case.language,
+            "timezone": case.timezone,
+            "alerts": case.alerts,
+            "checkins": case.checkins.value,
+        },
+        buttons=(
+            (Button(label="settings.language", data="command:language"),),
+            *((zone,) if zone else ()),
+            (alerts,),
         ),
     )

@@ -79,7 +79,7 @@ async def test_mydata_sends_everything_as_json(db_path: Path) -> None:
     assert export["case"]["email"] == EMAIL
     assert export["case"]["own_words"] == REASON
     assert export["case"]["region"] == "DE-HH"
-    assert "authority_report" in export["scheduled"]
+    assert "followup_due" in export["scheduled"]  # the authority's: once the complaint is sent
 
 
 async def test_delete_leaves_no_trace_in_the_database(db_path: Path) -> None:

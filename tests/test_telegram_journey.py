@@ -91,8 +91,11 @@ async def test_stickers_unknown_commands_and_stale_buttons_get_answers(bot: Runn
     assert await client.send_raw(sticker=STICKER) == ["text_expected", "ask_email"]
     assert await client.send("/frobnicate") == ["unknown_command", "ask_email"]
     stale = await client.press("platforms:instagram")  # a button from the first question
-    assert stale == ["stale_button", "ask_email"]
-    assert await client.press("x" * 64)  # forged callback data
+    assert stale == []  # answered on the button itself, not with a new chat message
+    (notice,) = client.notices()
+    assert notice == "That button is from an earlier question. The current one is below."
+    assert await client.press("x" * 64) == []  # forged callback data: a notice too
+    assert len(client.notices()) == 2
     assert await client.send("x" * 10_000)
     case = await bot.case(client.chat_id)
     assert case is not None and case.step is Step.EMAIL and case.country == "DE"
@@ -130,6 +133,7 @@ async def test_command_menus_are_set_per_language(bot: RunningBot) -> None:
         "cancel",
         "language",
         "timezone",
+        "settings",
         "protect",
         "mydata",
         "privacy",

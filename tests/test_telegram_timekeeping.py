@@ -34,7 +34,7 @@ async def test_countdown_message_is_edited_not_resent(bot: RunningBot) -> None:
     client = await with_code(bot)
     (countdown,) = [c for c in client.sent() if c.template == "countdown"]
     assert await fire_due(bot, timedelta(minutes=6)) >= 1
-    (edit,) = client.edits()
+    (edit,) = [e for e in client.edits() if e.template == "countdown"]
     assert int(edit.params["message_id"]) == countdown.result["message_id"]
     assert edit.template == "countdown"
 

@@ -116,6 +116,9 @@ class RecordingTransport:
     async def send_document(self, chat_id: int, filename: str, content: bytes) -> None:
         await self._accept(chat_id, filename)
 
+    async def delete_message(self, chat_id: int, message_id: int) -> None:
+        await self._accept(chat_id, f"delete {message_id}")
+
     async def wait_for(self, done: Callable[[], bool], within: float) -> bool:
         """Whether ``done()`` came true within ``within`` seconds (checked on every message)."""
         try:

@@ -8,10 +8,11 @@ from datetime import timedelta
 from conversations import answers, countries, law, timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.checks import checked_email, checked_own_words
-from conversations.contract import Context, Move, Rejected, Result, Stay, StepSpec
+from conversations.contract import Context, Move, Rejected, Result, Stay, StepSpec, Updates
 from conversations.effects import Button, Effect, Say, SendEmail, SendLetter, press
+from conversations.events import Press
 from conversations.knowledge import Knowledge, Platform
-from conversations.steps.common import email_offer, on_common_press
+from conversations.steps.common import email_offer, form_keys, form_links, on_common_press
 from conversations.table import Trigger
 
 COUNTRY_BUTTONS_PER_ROW = 3
@@ -95,7 +96,10 @@ def on_country_press(case: Case, value: str, ctx: Context) -> Result:
 def on_country_text(case: Case, text: str, ctx: Context) -> Result:
     found = countries.resolve(text, ctx.knowledge)
     if found.code is None:
-        raise Rejected("country_unknown", suggestions=list(found.suggestions))
+        # near misses are buttons: one tap, nothing to retype
+        s = Step.COUNTRY
+        picks = tuple((press(s, code, "country", arg=code),) for code in found.suggestions)
+        raise Rejected("country_unknown", buttons=picks, suggestions=list(found.suggestions))
     return _country_found(case, found.code, ctx)
 
 
@@ -127,7 +131,7 @@ def country_confirmed(case: Case, knowledge: Knowledge) -> Say:
 
 def leave_country(case: Case, trigger: Trigger, ctx: Context) -> list[Effect]:
     """The country is confirmed once it is complete (with its state, where one is asked)."""
-    if trigger is Trigger.COUNTRY_FOUND:
+    if trigger in (Trigger.COUNTRY_FOUND, Trigger.ANSWER_CHANGED):
         return [country_confirmed(case, ctx.knowledge)]
     return []
 
@@ -175,7 +179,7 @@ def on_state_text(case: Case, text: str, ctx: Context) -> Result:
 
 
 def leave_state(case: Case, trigger: Trigger, ctx: Context) -> list[Effect]:
-    if trigger is Trigger.STATE_CHOSEN:
+    if trigger in (Trigger.STATE_CHOSEN, Trigger.ANSWER_CHANGED):
         return [country_confirmed(case, ctx.knowledge)]
     return []
 
@@ -214,6 +218,7 @@ def ask_reasons(case: Case, knowledge: Knowledge) -> list[Say]:
     return [
         Say(
             message="ask_reasons",
+            slot="reasons",  # a tap edits this one message: the tick marks move
             context={
                 "reason_required": required,
                 "selected": [r.value for r in case.reasons],
@@ -232,10 +237,16 @@ def on_reasons_press(case: Case, value: str, ctx: Context) -> Result:
         reason = Reason(value)
     except ValueError:
         raise Rejected("stale_button") from None
+    if reason in case.reasons and isinstance(ctx.event, Press) and ctx.event.typed:
+        # typing a chosen reason's name means "this one", not "remove it"
+        kept = Say(message="reason_already_chosen", context={"reason": reason.value})
+        return Stay(effects=[kept], ask_again=False)
     chosen = {r for r in case.reasons if r is not reason}
     if reason not in case.reasons:
         chosen.add(reason)
-    return Stay({"reasons": tuple(r for r in Reason if r in chosen)})
+    updates: Updates = {"reasons": tuple(r for r in Reason if r in chosen)}
+    (question,) = ask_reasons(case.model_copy(update=updates), ctx.knowledge)
+    return Stay(updates, effects=[question.model_copy(update={"edit": True})], ask_again=False)
 
 
 def on_reasons_text(case: Case, text: str, ctx: Context) -> Result:
@@ -308,6 +319,8 @@ def ask_letter(case: Case, knowledge: Knowledge) -> list[Say]:
 
 
 def letter_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, ...], ...]:
+    """What the person can do at the letter: say the form is sent first; the help that is not
+    needed to fill in the form one tap away; then fixing or redoing the answers."""
     s = Step.LETTER
     options: tuple[tuple[Button, ...], ...] = (
         (
@@ -317,49 +330,87 @@ def letter_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, ...]
         if law.under_gdpr(case, knowledge)
         else ()
     )
-    # Where no objection right exists, what else a person can do is offered right away.
+    # Where no objection right exists, the evidence Meta's form asks for and the checklist
+    # are what helps most: offered first.
     third_party = case.country is not None and not law.objection_right(case, knowledge)
-    protect = ((press(s, "protect", "protect"),),) if third_party else ()
+    evidence = (
+        ((press(s, "evidence_guide", "letter.evidence_guide"),), (press(s, "protect", "protect"),))
+        if third_party
+        else ()
+    )
     return (
-        *options,
         (press(s, "submitted", "letter.submitted"),),
-        *protect,
-        (press(s, "show_letter", "letter.show"), press(s, "edit_reason", "letter.edit_reason")),
+        *evidence,
+        (press(s, "more_help", "letter.more_help"), press(s, "why", "letter.why")),
+        (press(s, "if_refused", "letter.if_refused"),),
+        *options,
+        (press(s, "show_letter", "letter.show"), press(s, "change", "letter.change")),
         (press(s, "start_over", "start_over"),),
     )
 
 
-def form_help(case: Case, knowledge: Knowledge) -> Say:
-    """The form link(s) and field-by-field help, said right after the letter."""
+def _about_the_letter(case: Case, knowledge: Knowledge) -> dict[str, object]:
     assert case.country is not None
-    j = knowledge.jurisdiction_for(case.country, case.region)
-    links = tuple(
-        (Button(label="form.open", arg=p.value, url=knowledge.forms[j.forms[p]].url),)
-        for p in case.platforms
-    )
+    return {
+        "jurisdiction": knowledge.jurisdiction_key(case.country, case.region),
+        "country": case.country,
+        "platforms": [p.value for p in case.platforms],
+        "linked_accounts": case.linked_accounts,
+    }
+
+
+def form_help(case: Case, knowledge: Knowledge) -> Say:
+    """The three or four steps that fill in the form, said right after the text."""
     return Say(
         message="form_help",
-        context={
-            "jurisdiction": knowledge.jurisdiction_key(case.country, case.region),
-            "country": case.country,
-            "platforms": [p.value for p in case.platforms],
-            "linked_accounts": case.linked_accounts,
-            "has_reason": bool(case.reasons or case.own_words),
-        },
-        buttons=(*links, *letter_buttons(case, knowledge)),
+        context=_about_the_letter(case, knowledge),
+        buttons=letter_buttons(case, knowledge),
     )
+
+
+def letter_help(case: Case, value: str, knowledge: Knowledge) -> Say:
+    """What is one tap away at the letter: more help with the form, why the text works, what
+    happens if Meta refuses, and (without a right to object) how to collect the evidence."""
+    assert case.country is not None
+    about = _about_the_letter(case, knowledge)
+    if value == "more_help":
+        return Say(message="more_help", context={**about, "forms": form_keys(case, knowledge)})
+    if value == "why":
+        return Say(message="why_it_works", context=about)
+    if value == "if_refused":
+        complaint = law.writes_complaint(case, knowledge)
+        return Say(message="if_refused", context={**about, "complaint": complaint})
+    return Say(message="evidence_guide")
+
+
+#: The letter's help, one tap away (``letter_help``).
+LETTER_HELP = frozenset({"more_help", "why", "if_refused", "evidence_guide"})
 
 
 def arrive_at_letter(case: Case, trigger: Trigger, ctx: Context) -> tuple[Case, list[Effect]]:
-    """The text is written: the letter, then the form and its help (which carry the step's
-    buttons), then the e-mail offer."""
-    case = case.model_copy(update={"letter_written_at": ctx.now, "reasons_done": True})
-    return case, [SendLetter(case=case), form_help(case, ctx.knowledge), *email_offer(ctx)]
+    """The text is written: the text with the form's buttons (the person can act at once),
+    then the steps that fill in the form, then -- without a right to object -- the first
+    protection, and the e-mail offer."""
+    k = ctx.knowledge
+    case = case.model_copy(
+        update={"letter_written_at": ctx.now, "reasons_done": True, "changing": False}
+    )
+    protect = [] if law.objection_right(case, k) else [Say(message="protect_first")]
+    return case, [
+        SendLetter(case=case, buttons=form_links(case, k)),
+        form_help(case, k),
+        *protect,
+        *email_offer(ctx),
+    ]
 
 
 def on_letter_press(case: Case, value: str, ctx: Context) -> Result:
-    if value == "edit_reason":
-        return Move(Trigger.EDIT_REASON)
+    if value in LETTER_HELP:
+        return Stay(effects=[letter_help(case, value, ctx.knowledge)], ask_again=False)
+    if value == "change":
+        return Stay(effects=[change_what(case)], ask_again=False)
+    if value in CHANGES:
+        return Move(CHANGES[value], {"changing": True})
     if value in ("erasure", "access") and law.under_gdpr(case, ctx.knowledge):
         field = f"ask_{value}"
         ticked = case.model_copy(update={field: not getattr(case, field)})
@@ -393,6 +444,34 @@ def _on_email_press(case: Case, value: str, ctx: Context) -> Result:
         {"emails_sent": (*recent, ctx.now)},
         effects=[SendEmail(case=case), Say(message="email_queued", context={"email": case.email})],
         ask_again=False,
+    )
+
+
+#: "Change an answer": which question each choice goes back to (``EDIT_REASON`` is also what
+#: "Edit my reason" on messages sent before this screen existed still presses).
+CHANGES = {
+    "change_platforms": Trigger.CHANGE_PLATFORMS,
+    "change_country": Trigger.CHANGE_COUNTRY,
+    "change_email": Trigger.CHANGE_EMAIL,
+    "change_reasons": Trigger.EDIT_REASON,
+    "edit_reason": Trigger.EDIT_REASON,
+    "change_own_words": Trigger.CHANGE_OWN_WORDS,
+}
+
+
+def change_what(case: Case) -> Say:
+    """The "Change an answer" screen: one answer goes back to its question, the rest stay."""
+    s = Step.LETTER
+    return Say(
+        message="change_what",
+        buttons=(
+            (press(s, "change_platforms", "change.platforms"),),
+            (press(s, "change_country", "change.country"),),
+            (press(s, "change_email", "change.email"),),
+            (press(s, "change_reasons", "change.reasons"),),
+            (press(s, "change_own_words", "change.own_words"),),
+            (press(s, "show_letter", "change.nothing"),),
+        ),
     )
 
 

@@ -7,13 +7,22 @@ from conversations import countries, law, timekeeping, views
 from conversations.case import Case, CheckIns, Proof, Step
 from conversations.checks import has_hidden_controls
 from conversations.contract import Context, Move, Rejected, Result, Stay, StepSpec, Updates
-from conversations.effects import Button, Cancel, Effect, Say, Schedule, SendLetter, press
+from conversations.effects import (
+    Button,
+    Cancel,
+    Effect,
+    Say,
+    Schedule,
+    SendEvidence,
+    SendLetter,
+    press,
+)
 from conversations.events import Media
 from conversations.knowledge import Kind, Knowledge
 from conversations.steps.code import quiet
 from conversations.steps.common import calendar, on_common_press
 from conversations.table import Trigger
-from conversations.timekeeping import AUTHORITY, CHECKIN
+from conversations.timekeeping import AUTHORITY, CHECKIN, FOLLOWUP
 
 # -- waiting for Meta's answer -----------------------------------------------------------------
 
@@ -42,6 +51,12 @@ def on_waiting_press(case: Case, value: str, ctx: Context) -> Result:
     if value in ("refused", "escalate"):
         updates: Updates = {"refused_at": now} if value == "refused" else {}
         return Move(_escalation(case, ctx), updates)
+    if value == "review":  # "we will review it": no answer yet, the clock still runs
+        return Stay(
+            {"review_said_at": now}, effects=[views.review_said(case, k, now)], ask_again=False
+        )
+    if value == "info":  # Meta asks for more information or an ID
+        return Stay({"info_asked_at": now}, effects=[views.info_asked(case, k)], ask_again=False)
     if value == "nothing_yet":
         if case.deadline_at is not None and now >= case.deadline_at:
             return Move(_escalation(case, ctx))
@@ -182,8 +197,8 @@ def _escalated_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, 
         )
     return (
         (press(s, "show_texts", "escalated.show_texts"),),
+        *views.complaint_buttons(case),
         (press(s, "confirmed", "checkin.confirmed"),),
-        (press(s, "authority_answered", "escalated.authority_answered"),),
         (press(s, "calendar", "calendar"),),
     )
 
@@ -197,33 +212,81 @@ def _escalation_letters(case: Case, knowledge: Knowledge) -> list[Effect]:
 
 
 def on_escalated_press(case: Case, value: str, ctx: Context) -> Result:
+    now, k = ctx.now, ctx.knowledge
+    complaint = law.writes_complaint(case, k)
     if value == "confirmed":
         return Move(Trigger.CONFIRMED)
-    if value == "authority_answered" and law.writes_complaint(case, ctx.knowledge):
+    if value == "authority_answered" and complaint:
+        # offered once the complaint was sent; typed or pressed before, it is still believed
         return Move(Trigger.AUTHORITY_ANSWERED)
     if value == "show_texts":
-        return Stay(effects=_escalation_letters(case, ctx.knowledge))
+        return Stay(effects=_escalation_letters(case, k))
+    if value == "send_complaint" and complaint:
+        complaint_text = SendLetter(case=case, letter="complaint")
+        return Stay(effects=[complaint_text, views.complaint_now(case, k)], ask_again=False)
+    if value == "pdf" and complaint:
+        return Stay(effects=[SendEvidence(case=case)], ask_again=False)
+    if value == "complaint_sent" and complaint:
+        return _complaint_sent(case, ctx)
+    if value == "not_yet":  # Meta has not answered the follow-up: ask again in a week
+        due = timekeeping.followup_due(case, k, now, again=True)
+        later = case.model_copy(update={"followup_due_at": due})
+        return Stay(
+            {"followup_due_at": due},
+            effects=[Schedule(key=FOLLOWUP, due_at=due), views.followup_later(later)],
+            ask_again=False,
+        )
     if value == "calendar":
         return calendar(case)
     return on_common_press(case, value, ctx)
 
 
+def _complaint_sent(case: Case, ctx: Context) -> Stay:
+    """The complaint went to the authority: its time to answer counts from today; no more
+    "did Meta answer?". Pressed again, the first date stands."""
+    if case.complaint_sent_at is not None:
+        return Stay(effects=[views.complaint_sent(case)], ask_again=False)
+    now = ctx.now
+    report = timekeeping.authority_report_due(case, ctx.knowledge, now)
+    updates: Updates = {
+        "complaint_sent_at": now,
+        "authority_report_due_at": report,
+        "followup_due_at": None,
+    }
+    sent = case.model_copy(update=updates)
+    effects: list[Effect] = [Cancel(keys=(FOLLOWUP, AUTHORITY))]
+    if report is not None:
+        effects.append(Schedule(key=AUTHORITY, due_at=report))
+    effects.append(views.complaint_sent(sent))
+    return Stay(updates, effects=effects, ask_again=False)
+
+
 def on_escalated_reminder(case: Case, key: str, ctx: Context) -> Result:
-    if key != AUTHORITY:
+    now, k = ctx.now, ctx.knowledge
+    if key == AUTHORITY:
+        return Stay(effects=[views.authority_checkin(case)], ask_again=False)
+    if key != FOLLOWUP or case.complaint_sent_at is not None:
         return quiet(case, key, ctx)
-    return Stay(effects=[views.authority_checkin(case)], ask_again=False)
+    if timekeeping.is_quiet(case, k, now):  # late after downtime, at night: wait for morning
+        morning = timekeeping.daytime(case, k, now)
+        return Stay({"followup_due_at": morning}, [Schedule(key=FOLLOWUP, due_at=morning)], False)
+    return Stay(
+        {"followup_due_at": None}, effects=[views.followup_checkin(case, k)], ask_again=False
+    )
 
 
 def arrive_at_escalated(case: Case, trigger: Trigger, ctx: Context) -> tuple[Case, list[Effect]]:
-    """Check-ins stop; the texts are written; the authority's time to answer is counted."""
-    report = timekeeping.authority_report_due(case, ctx.knowledge, ctx.now)
+    """Check-ins stop; the texts are written; Meta's time to answer the follow-up is counted
+    (the authority's three months only from when the person sends the complaint)."""
+    due = timekeeping.followup_due(case, ctx.knowledge, ctx.now)
     case = case.model_copy(
-        update={"escalated_at": ctx.now, "authority_report_due_at": report, "next_checkin_at": None}
+        update={"escalated_at": ctx.now, "followup_due_at": due, "next_checkin_at": None}
     )
-    effects: list[Effect] = [Cancel(keys=(CHECKIN,)), *_escalation_letters(case, ctx.knowledge)]
-    if report is not None:
-        effects.append(Schedule(key=AUTHORITY, due_at=report))
-    return case, effects
+    return case, [
+        Cancel(keys=(CHECKIN,)),
+        *_escalation_letters(case, ctx.knowledge),
+        Schedule(key=FOLLOWUP, due_at=due),
+    ]
 
 
 ESCALATED = StepSpec(
@@ -266,8 +329,10 @@ def on_proof_press(case: Case, value: str, ctx: Context) -> Result:
 
 
 def arrive_at_proof(case: Case, trigger: Trigger, ctx: Context) -> tuple[Case, list[Effect]]:
-    case = case.model_copy(update={"confirmed_at": ctx.now, "next_checkin_at": None})
-    return case, [Cancel(keys=(CHECKIN, AUTHORITY))]
+    case = case.model_copy(
+        update={"confirmed_at": ctx.now, "next_checkin_at": None, "followup_due_at": None}
+    )
+    return case, [Cancel(keys=(CHECKIN, AUTHORITY, FOLLOWUP))]
 
 
 PROOF = StepSpec(
@@ -283,12 +348,16 @@ PROOF = StepSpec(
 
 
 def ask_done(case: Case, knowledge: Knowledge) -> list[Say]:
+    """The end: the checklist for the rest, change alerts (opt-in), erase everything."""
     s = Step.DONE
+    alerts = () if case.alerts else ((Button(label="alerts.on", data="command:alerts_on"),),)
     return [
         Say(
             message="done",
+            context={"alerts": case.alerts},
             buttons=(
                 (press(s, "protect", "protect"),),
+                *alerts,
                 (Button(label="done.erase", data="command:delete"),),
                 (press(s, "start_over", "start_over"),),
             ),

@@ -42,3 +42,23 @@ def test_welcome_states_the_retention_numbers(renderer: Renderer) -> None:
     policy = Policy(retention_closed_days=14, retention_inactive_days=60)
     text = renderer.message(Say(message="welcome", context=policy.retention()), "en").plain
     assert "14 days" in text and "60 days" in text
+
+
+async def test_retention_keeps_only_what_change_alerts_need(storage: Storage, clock: Clock) -> None:
+    """A closed case whose person asked for change alerts: the answers go after 30 days like
+    everyone's; the language, the country and the yes stay, until /delete or "off"."""
+    alerted = case(5, Step.DONE, 31).model_copy(
+        update={"alerts": True, "language": "de", "country": "AT", "own_words": "mine"}
+    )
+    await storage.commit(alerted, [Schedule(key="checkin", due_at=START)])
+    scheduler = Scheduler(storage, noop, clock, Retention(timedelta(days=30), timedelta(days=120)))
+    assert await scheduler.purge_if_due() == 1
+    kept = await storage.load(5)
+    assert kept is not None and kept.step is Step.NEW
+    assert (kept.language, kept.country, kept.alerts) == ("de", "AT", True)
+    assert kept.email is None and kept.own_words is None and not kept.reasons
+    assert await storage.reminders(5) == {}
+    assert await storage.alert_chats() == [5]
+    clock.advance(days=200)
+    assert await scheduler.purge_if_due() == 0  # nothing more to take away
+    assert await storage.load(5) == kept

@@ -13,7 +13,7 @@ from bot.renderer import TEMPLATES_DIR, Renderer
 from conversations import Policy, law, machine, steps, views
 from conversations.case import Case, Proof, Reason, Step
 from conversations.effects import Say
-from conversations.events import MailReport
+from conversations.events import MailReport, Press
 from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from conversations.steps.journey import country_confirmed, form_help
 from tests.support import START, letter_case
@@ -60,7 +60,7 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
         Say(message=m, context=retention) for m in (*machine.INFO_COMMANDS.values(), "welcome")
     ]
     says += [views.delete_confirm(), views.my_data(case_for(country, language), k)]
-    says += [views.protect(case_for(country, language), k), views.protect(empty, k)]
+    says += [*views.protect(case_for(country, language), k), *views.protect(empty, k)]
     if law.law_regions(country, k):
         at_state = case_for(country, language).model_copy(update={"step": Step.STATE})
         says += steps.ask(at_state, k)
@@ -89,8 +89,16 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
             "timezone_needs_country",
             "delete_answer_expected",
             "objected_before",
+            "evidence_needs_letter",
         )
     ]
+    says += [Say(message="code_in_chat", context={"form_open": o}) for o in (True, False)]
+    says.append(Say(message="stale_button_notice"))
+    # the console's own lines (bot/console.py)
+    says += [Say(message="console_goodbye", context={"kept": kept}) for kept in (True, False)]
+    says.append(Say(message="console_quit", context={"kept": True}))
+    path = "/data/documents/evidence-pack-en.pdf"
+    says.append(Say(message="console_saved", context={"kept": True, "path": path}))
     says.append(Say(message="own_words_confirm", context={"words": HOSTILE}))
     says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
     says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
@@ -135,6 +143,26 @@ def _refused(walk: Walk) -> None:
     walk.press("escalated:authority_answered")
 
 
+def _meta_says_more(walk: Walk) -> None:
+    """ "We will review it", "send us more", before and after the deadline; the follow-up's
+    reminder, "not yet", the complaint again, "I sent it", the authority's reminder."""
+    walk.press("letter:submitted")
+    walk.press("submitted:no_code_needed")
+    walk.press("waiting:review")
+    walk.press("waiting:info")
+    walk.advance(timedelta(days=70))
+    walk.press("waiting:review")
+    walk.press("waiting:escalate")
+    if walk.case.step is Step.REGION:
+        walk.press("region:DE-BY" if walk.case.country == "DE" else "region:other")
+    walk.advance(timedelta(days=31))
+    walk.press("escalated:not_yet")
+    walk.press("escalated:send_complaint")
+    walk.press("escalated:complaint_sent")
+    walk.press("escalated:show_texts")
+    walk.advance(timedelta(days=100))
+
+
 def _no_code_but_new_one(walk: Walk) -> None:
     walk.press("letter:submitted")
     walk.press("submitted:have_code")
@@ -156,7 +184,36 @@ def _email_copies(walk: Walk) -> None:
     walk.press("letter:email")  # over the daily limit
 
 
-BRANCHES = (_code_runs_out, _deadline_then_complaint, _refused, _no_code_but_new_one, _email_copies)
+def _forgiving_letter(walk: Walk) -> None:
+    """The letter's help, "Change an answer", "Start over" asked first, a typed chosen
+    reason, a code typed into the chat, settings and change alerts, the evidence pack."""
+    for value in ("more_help", "why", "if_refused", "evidence_guide", "protect", "change"):
+        walk.press(f"letter:{value}")
+    walk.press("letter:start_over")
+    walk.press("letter:start_over_no")
+    walk.text("123456")
+    walk.press("letter:change_reasons")
+    walk.send(Press(data="reasons:children", typed=True))  # a chosen reason's label, typed
+    walk.press("reasons:privacy")
+    walk.press("reasons:done")
+    walk.command("settings")
+    walk.command("alerts_on")
+    walk.command("settings")
+    walk.command("alerts_off")
+    walk.command("evidence")
+    walk.press("letter:submitted")
+    walk.text("654321")  # a code typed where the form is open
+
+
+BRANCHES = (
+    _forgiving_letter,
+    _code_runs_out,
+    _deadline_then_complaint,
+    _refused,
+    _meta_says_more,
+    _no_code_but_new_one,
+    _email_copies,
+)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.ics import calendar_file
 from bot.renderer import Renderer
-from conversations.case import CheckIns, Step
-from conversations.effects import Say, SendCalendar, SendLetter
-from conversations.events import Media
+from conversations.case import Case, CheckIns, Step
+from conversations.effects import Effect, Say, SendCalendar, SendEvidence, SendLetter
+from conversations.events import Command, Media
 from conversations.knowledge import Knowledge, add_months
-from conversations.timekeeping import CHECKIN, CODE_EXPIRED, TICK, daytime
+from conversations.timekeeping import AUTHORITY, CHECKIN, CODE_EXPIRED, FOLLOWUP, TICK, daytime
 from tests.support.walks import START, Walk, said
 
 
@@ -141,6 +143,11 @@ def test_whole_ladder_from_code_to_escalation(knowledge: Knowledge) -> None:
     assert walk.current().step is Step.ESCALATED and walk.current().region == "DE-HH"
     letters = [e.letter for e in walk.effects if isinstance(e, SendLetter)]
     assert letters[-2:] == ["followup", "complaint"]
+    assert walk.case.authority_report_due_at is None  # counted once the complaint is sent
+    two_weeks = walk.now + timedelta(days=14)
+    assert walk.case.followup_due_at == daytime(walk.case, knowledge, two_weeks)
+    assert "followup_checkin" in said(walk.advance(timedelta(days=15)))
+    walk.press("escalated:complaint_sent")
     three_months = add_months(walk.now, 3)
     assert walk.case.authority_report_due_at == daytime(walk.case, knowledge, three_months)
     fired = walk.advance(timedelta(days=100))
@@ -295,7 +302,9 @@ def test_escalation_describes_only_the_texts_it_wrote(
     else:
         assert kinds == ["followup", "complaint"]
         assert escalated.context["complaint"] is True
-        assert "escalated:authority_answered" in buttons
+        assert "escalated:complaint_sent" in buttons and "escalated:pdf" in buttons
+        # "the authority answered" comes once the complaint was sent
+        assert "escalated:authority_answered" not in buttons
 
 
 @pytest.mark.parametrize(("country", "firm"), [("DE", True), ("GB", True), ("BR", False)])
@@ -346,3 +355,314 @@ def test_germans_must_choose_their_state(knowledge: Knowledge) -> None:
     walk.press("waiting:escalate")
     walk.press("region:other")  # there is no "somewhere else" in Germany
     assert walk.case.step is Step.REGION
+
+
+# -- what Meta actually says: "we will review it", "send us more" ------------------------------
+
+
+def waiting(k: Knowledge, country: str = "DE", language: str = "en") -> Walk:
+    walk = Walk.begin(k, START, language=language).to_letter(country)
+    walk.press("letter:submitted")
+    walk.press("submitted:no_code_needed")
+    return walk
+
+
+def only(effects: list[Effect], message: str) -> Say:
+    (say,) = [e for e in effects if isinstance(e, Say) and e.message == message]
+    return say
+
+
+def values(say: Say) -> list[str | None]:
+    return [b.data for row in say.buttons for b in row]
+
+
+def test_checkins_tell_apart_what_meta_said(knowledge: Knowledge) -> None:
+    """Every check-in offers confirmed, "we will review", "asked for more", refused and nothing
+    yet; the last one, at the deadline, also "review" and "more" beside the escalation."""
+    walk = waiting(knowledge)
+    fired = walk.advance(timedelta(days=40))
+    first = next(e for e in fired if isinstance(e, Say) and e.message == "checkin")
+    assert values(first)[:5] == [
+        "waiting:confirmed",
+        "waiting:review",
+        "waiting:info",
+        "waiting:refused",
+        "waiting:nothing_yet",
+    ]
+    last = only(fired, "deadline_passed")
+    assert values(last) == [
+        "waiting:escalate",
+        "waiting:confirmed",
+        "waiting:review",
+        "waiting:info",
+    ]
+
+
+def test_we_will_review_keeps_waiting_and_the_clock_running(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """ "Meta says it will review it": the date is kept, the case stays waiting, the deadline
+    and the check-ins stay as they were, and the message says so, with the date."""
+    walk = waiting(knowledge)
+    before = dict(walk.reminders)
+    out = walk.press("waiting:review")
+    assert walk.case.step is Step.WAITING and walk.case.review_said_at == walk.now
+    assert walk.reminders == before and CHECKIN in walk.reminders
+    say = only(out, "review_said")
+    assert say.buttons == ()
+    shown = renderer.message(say, "en").plain
+    assert "The legal deadline still runs: Meta has to answer by December 26, 2026." in shown
+    assert "2 more months only if it tells you so" in shown  # Art. 12(3): told in time
+    assert "check-ins go on" in shown
+    assert len(shown) < 1000
+
+
+def test_we_will_review_after_the_deadline_is_no_answer(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Once Meta's time is up, "we will review it" leads to the escalation, not to waiting."""
+    walk = waiting(knowledge, "FR")
+    walk.advance(timedelta(days=40))
+    say = only(walk.press("waiting:review"), "review_said")
+    assert walk.case.step is Step.WAITING
+    assert values(say) == ["waiting:escalate", "waiting:confirmed"]
+    assert "is not an answer" in renderer.message(say, "en").plain
+    walk.press("waiting:escalate")
+    assert walk.current().step is Step.ESCALATED
+
+
+def test_a_period_that_is_only_a_guide_stays_a_guide_after_we_will_review(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Brazil: no "legal deadline still runs" for a period that is only a guide."""
+    walk = waiting(knowledge, "BR")
+    shown = renderer.message(only(walk.press("waiting:review"), "review_said"), "en").plain
+    assert "legal deadline still runs" not in shown and "As a guide" in shown
+
+
+@pytest.mark.parametrize(
+    ("country", "law_says"),
+    [
+        ("DE", "reasonable doubts about who you are (Art. 12(6) GDPR)"),
+        ("FR", "reasonable doubts about who you are (Art. 12(6) GDPR)"),
+        ("GB", "reasonable doubts about who you are (Art. 12(6) UK GDPR)"),
+        ("CH", "no confirmed source on when the law here lets Meta ask for an ID"),
+        ("BR", "no confirmed source on when the law here lets Meta ask for an ID"),
+        ("US", "no confirmed source on when the law here lets Meta ask for an ID"),
+        ("JP", "no confirmed source on when the law here lets Meta ask for an ID"),
+    ],
+)
+def test_meta_asks_for_more_what_to_answer_and_what_not_to_send(
+    knowledge: Knowledge, renderer: Renderer, country: str, law_says: str
+) -> None:
+    """ "Meta asks for more information or ID": the date is kept, the case waits on; the
+    message says to answer only through Meta's channel, when an ID copy is due under the law
+    (Art. 12(6) only where the GDPR applies), to black out the rest, never to send a password
+    or a code, and the deadline."""
+    walk = waiting(knowledge, country)
+    before = dict(walk.reminders)
+    say = only(walk.press("waiting:info"), "info_asked")
+    assert walk.case.step is Step.WAITING and walk.case.info_asked_at == walk.now
+    assert walk.reminders == before
+    shown = renderer.message(say, "en").plain
+    assert law_says in shown
+    assert "only through Meta's own channel" in shown and "black out" in shown.lower()
+    assert "Never send your password or a login or security code" in shown
+    assert ("Art. 12(6)" in shown) is (country in ("DE", "FR", "GB"))
+    assert ("Art. 12A UK GDPR" in shown) is (country == "GB")  # the clock may stop there
+    third_party = knowledge.jurisdiction_for(country).kind.value == "third_party"
+    assert ("screenshots" in shown) is third_party
+    assert len(shown) < 1000
+
+
+# -- escalation keeps time: the follow-up's weeks, the complaint, the authority's months -------
+
+
+def escalated(k: Knowledge, country: str = "FR", language: str = "en") -> Walk:
+    walk = waiting(k, country, language)
+    walk.press("waiting:refused")
+    if walk.case.step is Step.REGION:
+        walk.press("region:DE-BY" if country == "DE" else "region:other")
+    assert walk.case.step is Step.ESCALATED
+    return walk
+
+
+def test_two_weeks_after_escalating_the_bot_asks_whether_meta_answered(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Escalating schedules "did Meta answer your follow-up?" two weeks later, in daytime; not
+    yet the authority's three months."""
+    walk = escalated(knowledge)
+    written = walk.now
+    due = daytime(walk.case, knowledge, written + timedelta(days=14))
+    assert walk.case.followup_due_at == due and walk.reminders[FOLLOWUP] == due
+    assert AUTHORITY not in walk.reminders and walk.case.authority_report_due_at is None
+    assert "followup_checkin" not in said(walk.advance(timedelta(days=13)))
+    fired = walk.advance(timedelta(days=2))
+    say = only(fired, "followup_checkin")
+    assert say.urgency == "checkin"
+    assert values(say) == ["escalated:send_complaint", "escalated:confirmed", "escalated:not_yet"]
+    at = next(t for t, e in walk.log if e is say)
+    assert at == due and 9 <= at.astimezone(ZoneInfo("Europe/Paris")).hour < 21
+    shown = renderer.message(say, "en").plain
+    assert "14 days since I wrote your follow-up" in shown and "CNIL" in shown
+    assert walk.case.followup_due_at is None and FOLLOWUP not in walk.reminders
+
+
+def test_not_yet_asks_again_a_week_later(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge)
+    walk.advance(timedelta(days=15))
+    out = walk.press("escalated:not_yet")
+    again = daytime(walk.case, knowledge, walk.now + timedelta(days=7))
+    assert walk.reminders[FOLLOWUP] == again and walk.case.followup_due_at == again
+    assert only(out, "nothing_yet").context["next"] == again.isoformat()
+    assert walk.case.step is Step.ESCALATED
+    assert "followup_checkin" not in said(walk.advance(timedelta(days=6)))
+    assert "followup_checkin" in said(walk.advance(timedelta(days=2)))
+
+
+def test_send_the_complaint_now_shows_it_again(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge)
+    walk.advance(timedelta(days=15))
+    out = walk.press("escalated:send_complaint")
+    assert [e.letter for e in out if isinstance(e, SendLetter)] == ["complaint"]
+    assert "escalated:complaint_sent" in values(only(out, "complaint_now"))
+    assert walk.case.step is Step.ESCALATED
+
+
+def test_the_authoritys_three_months_count_from_the_complaint_sent(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """ "I sent the complaint" 20 days after escalating: the date is kept, the follow-up
+    reminder is gone, and the authority's reminder falls three months after that day (not
+    after the escalation); only then "the authority answered" is offered."""
+    walk = escalated(knowledge)
+    walk.advance(timedelta(days=20))
+    sent_on = walk.now
+    out = walk.press("escalated:complaint_sent")
+    report = daytime(walk.case, knowledge, add_months(sent_on, 3))
+    assert walk.case.complaint_sent_at == sent_on
+    assert walk.case.authority_report_due_at == report and walk.reminders[AUTHORITY] == report
+    assert FOLLOWUP not in walk.reminders and walk.case.followup_due_at is None
+    confirmation = only(out, "complaint_sent")
+    assert "escalated:authority_answered" in values(confirmation)
+    shown = renderer.message(confirmation, "en").plain
+    assert "you sent the complaint on December 16, 2026" in shown and "March 16, 2027" in shown
+    (question,) = walk.send(Command(name="start"))[1:]
+    assert isinstance(question, Say) and question.message == "escalated"
+    assert "escalated:authority_answered" in values(question)
+    assert "escalated:complaint_sent" not in values(question)
+    walk.press("escalated:complaint_sent")  # pressed again: the first date stands
+    assert walk.case.complaint_sent_at == sent_on
+    assert "authority_checkin" not in said(walk.advance(report - walk.now - timedelta(hours=1)))
+    fired = walk.advance(timedelta(hours=2))
+    assert "authority_checkin" in said(fired)
+    walk.press("escalated:authority_answered")
+    assert walk.current().step is Step.DONE
+
+
+def test_a_complaint_sent_early_cancels_the_follow_up_reminder(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge, "DE")
+    walk.press("escalated:complaint_sent")
+    assert FOLLOWUP not in walk.reminders
+    assert "followup_checkin" not in said(walk.advance(timedelta(days=30)))
+
+
+def test_the_uk_follow_up_gets_its_30_days(knowledge: Knowledge, renderer: Renderer) -> None:
+    """UK: the follow-up is a complaint to Meta under s.164A, which Meta has 30 days to
+    acknowledge: the reminder comes after those."""
+    walk = escalated(knowledge, "GB")
+    due = daytime(walk.case, knowledge, walk.now + timedelta(days=30))
+    assert walk.reminders[FOLLOWUP] == due
+    say = only(walk.advance(timedelta(days=31)), "followup_checkin")
+    assert "30 days since" in renderer.message(say, "en").plain
+
+
+@pytest.mark.parametrize("country", ["US", "AU", "IN"])
+def test_where_no_complaint_is_written_the_reminder_only_asks(
+    knowledge: Knowledge, renderer: Renderer, country: str
+) -> None:
+    """No complaint that could enforce anything: "did Meta answer?" and what else can be done,
+    without complaint buttons; those buttons, pressed anyway, change nothing."""
+    walk = escalated(knowledge, country)
+    say = only(walk.advance(timedelta(days=15)), "followup_checkin")
+    assert values(say) == ["escalated:confirmed", "escalated:not_yet", "escalated:protect"]
+    shown = renderer.message(say, "en").plain
+    assert "no complaint here that can force it" in shown and "send the complaint" not in shown
+    for data in ("escalated:send_complaint", "escalated:complaint_sent", "escalated:pdf"):
+        before = walk.case
+        out = walk.press(data)
+        assert walk.case == before
+        assert not [e for e in out if isinstance(e, SendLetter | SendEvidence)]
+    walk.press("escalated:not_yet")
+    assert FOLLOWUP in walk.reminders
+
+
+def test_a_late_follow_up_reminder_at_night_waits_for_the_morning(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge, "DE")
+    walk.now = walk.reminders[FOLLOWUP].replace(hour=1) + timedelta(days=1)  # 02:00 Berlin
+    fired = walk.jump(timedelta(0))
+    assert "followup_checkin" not in said(fired)
+    assert walk.reminders[FOLLOWUP].astimezone(ZoneInfo("Europe/Berlin")).hour == 9
+
+
+def test_meta_confirming_after_escalation_stops_every_reminder(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge)
+    walk.press("escalated:confirmed")
+    assert walk.current().step is Step.PROOF
+    assert FOLLOWUP not in walk.reminders and walk.case.followup_due_at is None
+
+
+def test_printable_complaint_where_a_complaint_is_written(knowledge: Knowledge) -> None:
+    walk = escalated(knowledge, "PL")
+    before = walk.case
+    out = walk.press("escalated:pdf")
+    assert [type(e) for e in out] == [SendEvidence] and walk.case == before
+
+
+@pytest.mark.parametrize(("country", "signed"), [("PL", True), ("IT", True), ("FR", False)])
+def test_an_authority_that_wants_it_signed_is_named_so(
+    knowledge: Knowledge, renderer: Renderer, country: str, signed: bool
+) -> None:
+    walk = escalated(knowledge, country)
+    say = [e for e in walk.effects if isinstance(e, Say) and e.message == "escalated"][-1]
+    assert say.context["signed"] is signed
+    shown = renderer.message(say, "en").plain
+    assert ("wants the complaint signed: print the PDF" in shown) is signed
+
+
+def test_a_case_stored_before_the_complaint_date_was_asked_still_works(
+    knowledge: Knowledge, renderer: Renderer
+) -> None:
+    """Stored by the version that counted the authority's months from the escalation: its
+    JSON loads, its authority reminder still comes, and "the authority answered" is there."""
+    walk = escalated(knowledge)
+    now = walk.now
+    old = walk.case.model_copy(
+        update={
+            "authority_report_due_at": daytime(walk.case, knowledge, add_months(now, 3)),
+            "followup_due_at": None,
+        }
+    )
+    stored = json.loads(old.model_dump_json())
+    for field in ("review_said_at", "info_asked_at", "followup_due_at", "complaint_sent_at"):
+        del stored[field]
+    walk.case = Case.model_validate(stored)
+    walk.reminders = {AUTHORITY: old.authority_report_due_at}  # type: ignore[dict-item]
+    (question,) = walk.send(Command(name="start"))[1:]
+    assert isinstance(question, Say)
+    assert "escalated:authority_answered" in values(question)
+    assert "I will ask you around" in renderer.message(question, "en").plain
+    fired = walk.advance(timedelta(days=100))
+    assert values(only(fired, "authority_checkin")) == [
+        "escalated:authority_answered",
+        "escalated:confirmed",
+    ]
+    walk.press("escalated:authority_answered")
+    assert walk.current().step is Step.DONE
+
+
+def test_the_calendar_has_the_follow_up_date(knowledge: Knowledge, renderer: Renderer) -> None:
+    walk = escalated(knowledge)
+    _, ics = calendar_file(walk.case, renderer)
+    assert b"Has Meta answered your follow-up?" in ics

@@ -14,7 +14,7 @@ def test_the_checklist_says_object_anyway_only_where_one_can_object(
     knowledge: Knowledge, renderer: Renderer, country: str, object_anyway: bool
 ) -> None:
     walk = Walk.begin(knowledge, START).to_letter(country)
-    (say,) = walk.command("protect")
+    (say, _) = walk.command("protect")
     assert isinstance(say, Say)
     shown = renderer.message(say, "en").plain
     assert ("Object anyway" in shown) is object_anyway
@@ -26,9 +26,9 @@ def test_whatsapp_feeding_ads_is_said_only_where_ai_chats_feed_ads(
     knowledge: Knowledge, renderer: Renderer, country: str, feeds_ads: bool
 ) -> None:
     walk = Walk.begin(knowledge, START).to_letter(country)
-    (say,) = walk.command("protect")
-    assert isinstance(say, Say)
-    shown = renderer.message(say, "en").plain
+    (_, apps) = walk.command("protect")
+    assert isinstance(apps, Say)
+    shown = renderer.message(apps, "en").plain
     assert ("do not feed ads on Facebook and Instagram" in shown) is feeds_ads
 
 

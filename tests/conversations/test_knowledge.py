@@ -248,7 +248,7 @@ def test_missing_german_translation_fails(raw: dict[str, Any]) -> None:
 
 def test_blank_german_translation_fails(raw: dict[str, Any]) -> None:
     """A translated note whose German text is blank is rejected."""
-    raw["jurisdictions"]["uk"]["notes"][0]["de"] = "   "
+    raw["jurisdictions"]["uk"]["form_notes"][0]["de"] = "   "
     _assert_rejected(raw, r"missing translation\(s\) \['de'\]")
 
 

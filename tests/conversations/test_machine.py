@@ -9,7 +9,7 @@ import pytest
 from bot.renderer import Renderer
 from conversations import machine, steps
 from conversations.case import Case, Reason, Step
-from conversations.effects import Effect, Forget, Say, SendData, SendLetter
+from conversations.effects import Effect, Forget, Notice, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
 from conversations.knowledge import Knowledge, Platform
 from tests.support.walks import START, Walk, said
@@ -169,7 +169,17 @@ def table_inputs(knowledge: Knowledge) -> dict[tuple[Step, machine.Trigger], tup
             base.model_copy(update={"step": Step.OWN_WORDS}),
             Press(data="own_words:skip"),
         ),
-        (Step.LETTER, machine.Trigger.EDIT_REASON): (base, Press(data="letter:edit_reason")),
+        (Step.LETTER, machine.Trigger.EDIT_REASON): (base, Press(data="letter:change_reasons")),
+        (Step.LETTER, machine.Trigger.CHANGE_PLATFORMS): (
+            base,
+            Press(data="letter:change_platforms"),
+        ),
+        (Step.LETTER, machine.Trigger.CHANGE_COUNTRY): (base, Press(data="letter:change_country")),
+        (Step.LETTER, machine.Trigger.CHANGE_EMAIL): (base, Press(data="letter:change_email")),
+        (Step.LETTER, machine.Trigger.CHANGE_OWN_WORDS): (
+            base,
+            Press(data="letter:change_own_words"),
+        ),
         (Step.LETTER, machine.Trigger.SUBMITTED): (base, Press(data="letter:submitted")),
         **aftercare_inputs(base),
     }
@@ -180,7 +190,11 @@ def global_inputs(knowledge: Knowledge) -> dict[machine.Trigger, tuple[Case, Eve
     t, base = machine.Trigger, at_letter(knowledge)
     aside = {s: base.model_copy(update={"step": s, "resume_step": Step.LETTER}) for s in Step}
     return {
-        t.START_OVER: (base, Press(data="letter:start_over")),
+        t.START_OVER: (base, Press(data="letter:start_over_yes")),
+        t.ANSWER_CHANGED: (
+            base.model_copy(update={"step": Step.EMAIL, "changing": True}),
+            Text(text="new@example.org"),
+        ),
         t.LANGUAGE: (base, Command(name="language")),
         t.LANGUAGE_CHOSEN: (aside[Step.LANGUAGE], Press(data="language:de")),
         t.TIMEZONE: (base, Command(name="timezone")),
@@ -277,15 +291,23 @@ def test_rejected_input_changes_nothing_and_repeats_the_question(
             assert new_case.proof is not None and new_case.proof.text == event.text
             continue  # any pasted text can be Meta's confirmation
         assert new_case == case, (current, event)
+        if isinstance(event, Press):  # a button of no open question: a notice on it, no more
+            assert effects == [Notice(message="stale_button_notice")], (current, event)
+            continue
         expected = [s.message for s in steps.ask(case, knowledge)]
         assert expected, current
         assert messages(effects)[-len(expected) :] == expected, (current, event)
 
 
 def test_stale_button_from_an_earlier_question_is_explained(knowledge: Knowledge) -> None:
-    """Pressing an old message's button names the problem and re-asks the current question."""
+    """Pressing an old message's button is answered on the button (a notice), not with a new
+    chat message; typing that button's label instead says so in the chat."""
     case = at_letter(knowledge).model_copy(update={"step": Step.EMAIL})
     new_case, effects = machine.step(case, Press(data="platforms:facebook"), NOW, knowledge)
+    assert new_case == case
+    assert effects == [Notice(message="stale_button_notice")]
+    typed = Press(data="platforms:facebook", typed=True)
+    new_case, effects = machine.step(case, typed, NOW, knowledge)
     assert new_case == case
     assert messages(effects) == ["stale_button", "ask_email"]
 
@@ -432,7 +454,7 @@ def test_the_erase_question_is_closed_by_any_other_answer(knowledge: Knowledge) 
     _, effects = machine.step(moved_on, Press(data="delete:yes"), NOW, knowledge)
     assert not any(isinstance(e, Forget) for e in effects)
     _, effects = machine.step(moved_on, Press(data="delete:no"), NOW, knowledge)
-    assert messages(effects)[0] == "stale_button"
+    assert effects == [Notice(message="stale_button_notice")]
 
 
 def test_mydata_sends_a_summary_and_the_json(knowledge: Knowledge) -> None:
@@ -444,11 +466,15 @@ def test_mydata_sends_a_summary_and_the_json(knowledge: Knowledge) -> None:
     assert any(isinstance(e, SendData) and e.case == case for e in effects)
 
 
-def test_start_over_clears_answers(knowledge: Knowledge) -> None:
-    """ "Start over" from the letter clears every answer and asks for platforms again."""
-    new_case, effects = machine.step(
-        at_letter(knowledge), Press(data="letter:start_over"), NOW, knowledge
-    )
+def test_start_over_asks_first_then_clears_answers(knowledge: Knowledge) -> None:
+    """ "Start over" from the letter asks before it erases; "no" keeps everything; "yes"
+    clears every answer and asks for platforms again."""
+    case = at_letter(knowledge)
+    same, effects = machine.step(case, Press(data="letter:start_over"), NOW, knowledge)
+    assert same == case and messages(effects) == ["start_over_confirm"]
+    kept, effects = machine.step(case, Press(data="letter:start_over_no"), NOW, knowledge)
+    assert kept == case and messages(effects) == ["ask_letter"]
+    new_case, effects = machine.step(case, Press(data="letter:start_over_yes"), NOW, knowledge)
     assert new_case.step is Step.PLATFORMS
     assert all(not v for v in new_case.answers().values())
     assert messages(effects) == ["ask_platforms"]
@@ -636,7 +662,7 @@ def test_no_gdpr_options_where_the_gdpr_does_not_apply(knowledge: Knowledge, cou
     (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:erasure" not in [b.data for row in ask.buttons for b in row]
     effects = walk.press("letter:erasure")
-    assert said(effects)[0] == "stale_button" and not walk.case.ask_erasure
+    assert effects == [Notice(message="stale_button_notice")] and not walk.case.ask_erasure
 
 
 @pytest.mark.parametrize(("country", "gdpr"), [("DE", True), ("GB", True), ("US", False)])
@@ -690,7 +716,7 @@ def test_a_typed_state_is_understood(knowledge: Knowledge, typed: str, region: s
 def test_a_new_country_forgets_the_old_state(knowledge: Knowledge) -> None:
     walk = Walk.begin(knowledge, START).to_letter("US", region="US-CA")
     assert walk.case.region == "US-CA"
-    walk.press("letter:start_over")
+    walk.press("letter:start_over_yes")
     walk.press("platforms:facebook")
     walk.text("Germany")
     assert walk.case.region is None and walk.case.step is Step.EMAIL
@@ -706,10 +732,11 @@ def test_protect_checklist_is_there_for_everyone_with_the_right_regional_facts(
     knowledge: Knowledge, renderer: Renderer, country: str, ads: bool
 ) -> None:
     walk = Walk.begin(knowledge, START).to_letter(country)
-    (say,) = walk.command("protect")
-    assert isinstance(say, Say)
+    (say, apps) = walk.command("protect")
+    assert isinstance(say, Say) and isinstance(apps, Say)
     assert say.message == "protect" and say.context["ai_chat_ads"] is ads
-    shown = renderer.message(say, "en").plain
+    assert apps.message == "protect_apps"
+    shown = renderer.message(say, "en").plain + renderer.message(apps, "en").plain
     assert "A private profile is not enough" in shown and "Advanced Chat Privacy" in shown
     assert ("to personalise ads and content here" in shown) is ads
 
@@ -720,7 +747,7 @@ def test_protect_is_offered_at_the_letter_where_no_objection_right_exists(
     walk = Walk.begin(knowledge, START).to_letter("AU")
     (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:protect" in [b.data for row in ask.buttons for b in row]
-    assert said(walk.press("letter:protect")) == ["protect"]
+    assert said(walk.press("letter:protect")) == ["protect", "protect_apps"]
     walk = Walk.begin(knowledge, START).to_letter("DE")
     (ask,) = steps.ask(walk.case, knowledge)
     assert "letter:protect" not in [b.data for row in ask.buttons for b in row]

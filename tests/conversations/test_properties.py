@@ -31,13 +31,14 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from bot.ics import calendar_file
-from bot.renderer import TEMPLATES_DIR, Renderer
+from bot.renderer import NOTICE_MAX, TEMPLATES_DIR, Renderer
 from conversations import answers, events, machine, steps, timekeeping
 from conversations.case import Case, Reason, Step
 from conversations.effects import (
     MESSAGE_KINDS,
     Cancel,
     Effect,
+    Notice,
     Say,
     Schedule,
     SendCalendar,
@@ -241,7 +242,9 @@ def draw_event(
         owner = data.draw(st.sampled_from(OWNERS), label="owner")
         value = data.draw(
             st.one_of(
-                st.sampled_from(["yes", "no", "done", "skip", "start_over", "delete", "DE"]),
+                st.sampled_from(
+                    ["yes", "no", "done", "skip", "start_over", "start_over_yes", "delete", "DE"]
+                ),
                 st.sampled_from(["de", "De", "fr", "us", "XK", "ZZ", "DE-BY", "UTC", "Europe"]),
                 st.sampled_from([r.value for r in Reason]),
                 any_text,
@@ -265,7 +268,7 @@ def erases(case: Case, event: Event) -> bool:
     if isinstance(event, Command):
         return event.name.lower() == "delete"
     if isinstance(event, Press):
-        return event.data in ("command:delete", "delete:yes", f"{case.step}:start_over")
+        return event.data in ("command:delete", "delete:yes", f"{case.step}:start_over_yes")
     # a typed "yes" answers an open "Erase everything?"
     return case.erase_asked and isinstance(event, Text) and answers.meaning(event.text) == "yes"
 
@@ -313,6 +316,9 @@ def check_effect(effect: Any, language: str, renderer: Renderer) -> None:
                 assert size <= CALLBACK_DATA_MAX_BYTES, f"{button.data!r}: {size} bytes"
     elif isinstance(again, SendLetter):
         renderer.letter(again.case, again.letter)
+        renderer.letter_message(renderer.letter(again.case), language, again.letter, again.buttons)
+    elif isinstance(again, Notice):
+        assert 0 < len(renderer.notice(again, language)) <= NOTICE_MAX
     elif isinstance(again, SendCalendar):
         calendar_file(again.case, renderer)
 
@@ -383,7 +389,8 @@ def converse(
             unchanged = after.model_copy(update={"language": case.language or None})
             assert unchanged == case, "an edited message changed the case"
         elif not isinstance(event, Reminder):
-            assert any(e.kind in MESSAGE_KINDS for e in effects), f"{event!r} got no answer"
+            answered = [e for e in effects if e.kind in (*MESSAGE_KINDS, "notice")]
+            assert answered, f"{event!r} got no answer"
         if after.step is Step.NEW and case.step is not Step.NEW:
             scheduled.clear()  # erased: the storage drops the reminders with the case
         case, last_effects = after, effects
@@ -428,7 +435,7 @@ def send_junk(knowledge: Knowledge, renderer: Renderer, step: Step, text: str, d
     for event in (Text(text=text), Press(data=data), Press(data=text), Media()):
         after, effects = machine.step(full, event, START, knowledge)
         check_answers_kept(full, after, event)
-        assert any(e.kind in MESSAGE_KINDS for e in effects)
+        assert any(e.kind in (*MESSAGE_KINDS, "notice") for e in effects)
         for effect in effects:
             check_effect(effect, "en", renderer)
 

@@ -21,7 +21,7 @@ from bot.renderer import Letter, Message, Renderer
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram_adapter import set_command_menus
-from conversations import Case, LetterKind, Say
+from conversations import Button, Case, LetterKind, Say
 from tests.support import key_file_for, sealer_for_db
 from tests.support.telegram import TOKEN, FakeBotAPI, TelegramClient
 
@@ -107,9 +107,12 @@ def record_templates(renderer: Renderer, rendered: dict[str, str]) -> None:
         return out
 
     def recorded_letter_message(
-        letter: Letter, language: str, kind: LetterKind = "objection"
+        letter: Letter,
+        language: str,
+        kind: LetterKind = "objection",
+        buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> Message:
-        out = letter_message(letter, language, kind)
+        out = letter_message(letter, language, kind, buttons)
         rendered[out.html] = "letter"
         return out
 

@@ -175,6 +175,7 @@ class TelegramClient:
         self.language = language
         self.group = group
         self._update_ids = UPDATE_IDS
+        self._queries: set[str] = set()  # the ids of the button presses this person made
 
     def _user(self) -> dict[str, Any]:
         return {
@@ -212,10 +213,12 @@ class TelegramClient:
         return {"update_id": next(self._update_ids), "message": self._message(**extra)}
 
     def press_update(self, data: str) -> dict[str, Any]:
+        query = str(next(self._update_ids))
+        self._queries.add(query)
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
-                "id": str(next(self._update_ids)),
+                "id": query,
                 "from": self._user(),
                 "chat_instance": "ci",
                 "data": data,
@@ -280,6 +283,16 @@ class TelegramClient:
             if c.method in ("sendMessage", "sendDocument")
             and c.ok
             and int(c.params["chat_id"]) == self.chat_id
+        ]
+
+    def notices(self) -> list[str]:
+        """The notices shown on this person's tapped buttons (answerCallbackQuery's text)."""
+        return [
+            c.text
+            for c in self.api.calls
+            if c.method == "answerCallbackQuery"
+            and c.params.get("callback_query_id") in self._queries
+            and c.text
         ]
 
     def edits(self) -> list[Call]:

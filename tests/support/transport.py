@@ -36,6 +36,10 @@ class FakeTransport:
         self._maybe_fail()
         self.sent.append((chat_id, f"DOC {filename}", self.clock()))
 
+    async def delete_message(self, chat_id: int, message_id: int) -> None:
+        self._maybe_fail()
+        self.sent.append((chat_id, f"DELETE {message_id}", self.clock()))
+
 
 async def drain(sender: Sender, clock: Clock, limit: float = 3600) -> None:
     """Run the sender on a hand-moved clock until nothing is left."""

@@ -1,0 +1,239 @@
+"""The evidence pack: a PDF whose text, read back with pypdf, is the complaint (or the objection),
+the case's timeline in the person's time zone, and the annexes, with their own words as typed."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from bot.evidence import evidence_pack
+from bot.renderer import Renderer
+from conversations import LANGUAGES
+from conversations.case import Case, Proof
+from tests.support import START, letter_case
+
+NOW = START + timedelta(days=41)
+#: What a person may type: typography, a template expression, markup, fpdf2's page alias.
+OWN_WORDS = "Meine Kinder „ä€–“ {{ 7*7 }} <b>fett</b> {nb} ß"
+ANSWER = "Thank you. We reviewed your request – „nicht möglich“ {{ 7*7 }} <i>x</i>"
+TEXT_PROOF = Proof(received_at=START + timedelta(days=20), text=ANSWER)
+FILE_PROOF = Proof(received_at=START + timedelta(days=20), file_id="AgACAgIAAxkBAAIB")
+
+
+def pages(pdf: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed (line wrapping is the layout's, not the text's)."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def pack(renderer: Renderer, case: Case) -> tuple[str, list[str]]:
+    name, pdf = evidence_pack(case, renderer, NOW)
+    assert pdf.startswith(b"%PDF-")
+    return name, pages(pdf)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_polish_pack_is_the_signed_complaint_timeline_and_annexes(renderer: Renderer) -> None:
+    """Poland wants a signed complaint: it leads, with lines to sign, then the dated timeline
+    and the objection, the reminder and Meta's answer as annexes 1 to 3."""
+    case = letter_case("PL", "en", own_words=OWN_WORDS, proof=TEXT_PROOF, timezone="Europe/Warsaw")
+    name, text = pack(renderer, case)
+    assert name == "evidence-pack-en.pdf"
+    whole = " ".join(text)
+    first = text[0]
+    assert "Complaint under Art. 77 GDPR against Meta Platforms Ireland Limited" in first
+    assert "Personal Data Protection Office (UODO, Poland)" in first
+    # the notes for the person are set apart above the complaint, not dropped
+    assert first.index("For you – not part of the letter") < first.index("Complaint under")
+    assert first.index("Before sending: add your name") < first.index("Complaint under")
+    assert "Signed by hand:" in whole
+    assert whole.index("Kind regards") < whole.index("Place, date") < whole.index("Signature")
+    assert "Name in block capitals" in whole
+    timeline = next(page for page in text if page.startswith("Timeline of the case"))
+    assert "time zone Europe/Warsaw" in timeline
+    assert "November 26, 2026, 10:00 AM The objection was sent to Meta" in timeline
+    assert "December 26, 2026, 10:00 AM Meta's answer was due" in timeline
+    assert "January 5, 2027, 10:00 AM The reminder to Meta and the complaint were written" in (
+        timeline
+    )
+    headings = [page.split(" Objection")[0] for page in text if page.startswith("Annex")]
+    assert [h[:8] for h in headings] == ["Annex 1:", "Annex 2:", "Annex 3:"]
+    assert text[-3].startswith("Annex 1: The objection to Meta Objection under Art. 21(1) GDPR")
+    assert text[-2].startswith("Annex 2: The reminder to Meta Reminder:")
+    assert text[-1].startswith("Annex 3: Meta's answer Saved on December 16, 2026, 10:00 AM:")
+    assert flat(ANSWER) in text[-1]
+    assert f"Page {len(text)}/{len(text)}" in text[-1]
+
+
+def test_own_words_and_answer_are_printed_exactly_as_typed(renderer: Renderer) -> None:
+    """Typography, template syntax, markup and "{nb}" come out literally, in every letter."""
+    case = letter_case("PL", "de", own_words=OWN_WORDS, proof=TEXT_PROOF)
+    _, text = pack(renderer, case)
+    whole = " ".join(text)
+    # the complaint, the objection (Annex 1) and the reminder (Annex 2) quote the own words
+    assert whole.count(OWN_WORDS) == 3
+    assert flat(ANSWER) in text[-1]
+    assert "49" not in whole.replace("2026", "").replace("2027", "")
+
+
+def test_german_pack_for_berlin(renderer: Renderer) -> None:
+    """An escalated case in Berlin: the complaint to Berlin's authority, in German, with the
+    German legal terms; Berlin takes an unsigned complaint, so no lines to sign."""
+    case = letter_case("DE", "de", region="DE-BE", timezone="Europe/Berlin", own_words=OWN_WORDS)
+    name, text = pack(renderer, case)
+    assert name == "evidence-pack-de.pdf"
+    whole = " ".join(text)
+    assert "Beschwerde gemäß Art. 77 DSGVO gegen Meta Platforms Ireland Limited" in text[0]
+    assert "An: Berliner Beauftragte für Datenschutz und Informationsfreiheit" in text[0]
+    assert "Unterschrift" not in whole and "Ort, Datum" not in whole
+    timeline = next(page for page in text if page.startswith("Zeitlicher Ablauf"))
+    assert "26. November 2026, 10:00 Der Widerspruch wurde über das Online-Formular" in timeline
+    assert "5. Januar 2027, 10:00 Die Erinnerung an Meta und die Beschwerde wurden" in timeline
+    assert text[-2].startswith("Anlage 1: Der Widerspruch an Meta Widerspruch gemäß")
+    assert text[-1].startswith("Anlage 2: Die Erinnerung an Meta Erinnerung:")
+    assert "Seite 1/" in text[0]
+
+
+def test_german_signed_complaint_has_the_signature_block(renderer: Renderer) -> None:
+    """Slovakia, in German: place and date, signature, name."""
+    _, text = pack(renderer, letter_case("SK", "de"))
+    whole = " ".join(text)
+    assert "Eigenhändig unterschrieben: Ort, Datum Unterschrift Name in Druckbuchstaben" in whole
+
+
+def test_french_pack_with_a_screenshot_as_proof(renderer: Renderer) -> None:
+    """France: the complaint to the CNIL, unsigned; Meta's answer was a screenshot, kept in the
+    chat: the last annex says so and asks for a printout."""
+    case = letter_case("FR", "en", proof=FILE_PROOF, refused_at=START + timedelta(days=20))
+    _, text = pack(renderer, case)
+    assert "Complaint under Art. 77 GDPR" in text[0]
+    assert "CNIL" in text[0]
+    assert "Signature" not in " ".join(text)
+    assert text[-1].startswith("Annex 3: Meta's answer Meta's answer was saved as a screenshot")
+    assert "on December 16, 2026, 9:00 AM" in text[-1]  # no time zone set: UTC
+    assert "kept in the Telegram chat with the bot: please print it and attach it" in text[-1]
+    assert "AgACAgIAAxkBAAIB" not in " ".join(text)  # Telegram's file id means nothing on paper
+    timeline = next(page for page in text if page.startswith("Timeline"))
+    assert "December 16, 2026, 9:00 AM Meta refused the objection" in timeline
+
+
+def test_german_screenshot_sentence_uses_sie(renderer: Renderer) -> None:
+    """The German pack addresses the person formally, as every document does."""
+    _, text = pack(renderer, letter_case("FR", "de", proof=FILE_PROOF))
+    assert text[-1].startswith("Anlage 3: Die Antwort von Meta Die Antwort von Meta wurde am")
+    assert "Bitte drucken Sie sie aus und fügen Sie sie hier bei." in text[-1]
+
+
+def test_us_pack_starts_with_the_request(renderer: Renderer) -> None:
+    """No complaint is written for the USA: the pack opens with the request to Meta, which is
+    therefore not repeated as an annex; the reminder becomes Annex 1."""
+    case = letter_case("US", "en", timezone="America/New_York", own_words=OWN_WORDS)
+    _, text = pack(renderer, case)
+    whole = " ".join(text)
+    assert text[0].startswith("Request to stop using my personal information for AI at Meta")
+    assert "Complaint under" not in whole and "Signed by hand" not in whole
+    assert [page[:8] for page in text if page.startswith("Annex")] == ["Annex 1:"]
+    assert text[-1].startswith("Annex 1: The reminder to Meta")
+    timeline = next(page for page in text if page.startswith("Timeline"))
+    # 09:00 UTC is 4:00 in New York; the law there gives a request, not an objection
+    assert "November 26, 2026, 4:00 AM The request was sent to Meta" in timeline
+    assert "The reminder to Meta was written" in timeline
+    assert OWN_WORDS in text[0]
+
+
+def test_pack_before_escalation_is_the_objection_and_its_timeline(renderer: Renderer) -> None:
+    """Not escalated yet: the objection leads, no complaint, no reminder, no annexes."""
+    case = letter_case("DE", "de", escalated_at=None, code_entered_at=START + timedelta(hours=1))
+    _, text = pack(renderer, case)
+    whole = " ".join(text)
+    assert text[0].startswith("Widerspruch gemäß Art. 21 Abs. 1 DSGVO")
+    assert "Beschwerde gemäß" not in whole and "Anlage" not in whole
+    assert len(text) == 2
+    assert text[1].startswith("Zeitlicher Ablauf")
+    assert (
+        "26. November 2026, 10:00 Der Widerspruch wurde mit dem Code von Meta bestätigt"
+        in (text[1])
+    )  # UTC without a time zone: 09:00 + 1 h
+    assert "Die Erinnerung an Meta" not in text[1]
+
+
+def test_timeline_is_in_the_persons_time_zone_and_in_order(renderer: Renderer) -> None:
+    """Late on 26 November in UTC is 27 November in Berlin; the milestones added to a case
+    later (complaint sent, Meta said it would review) are on the timeline, oldest first."""
+    late = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)
+    case = letter_case(
+        "DE",
+        "en",
+        region="DE-BY",
+        timezone="Europe/Berlin",
+        form_submitted_at=late,
+        # Meta asked for more before it said it would review: not the labels' order
+        info_asked_at=late + timedelta(days=3),
+        review_said_at=late + timedelta(days=4),
+        complaint_sent_at=NOW,
+        authority_report_due_at=NOW + timedelta(days=90),
+    )
+    _, text = pack(renderer, case)
+    timeline = next(page for page in text if page.startswith("Timeline"))
+    events = [
+        "November 26, 2026, 10:00 AM The objection was written",
+        "November 27, 2026, 12:30 AM The objection was sent to Meta through its online form",
+        "November 30, 2026, 12:30 AM Meta asked for more information",
+        "December 1, 2026, 12:30 AM Meta wrote that it will review the objection",
+        "December 26, 2026, 10:00 AM Meta's answer was due",
+        "January 5, 2027, 10:00 AM The reminder to Meta and the complaint were written",
+        "January 6, 2027, 10:00 AM The complaint was sent to the authority",
+        "April 6, 2027, 11:00 AM The authority's report on the complaint is due",
+    ]
+    positions = [timeline.index(event) for event in events]
+    assert positions == sorted(positions)
+
+
+def test_characters_the_font_lacks_stay_out_of_the_logs(
+    renderer: Renderer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An emoji has no glyph in Noto Sans: it prints as a box, and fpdf2's warning, which would
+    name the person's characters, is not logged."""
+    case = letter_case("PL", "en", own_words="Meine Kinder 🦄 bitte nicht")
+    with caplog.at_level(logging.DEBUG):
+        _, text = pack(renderer, case)
+    assert "Meine Kinder" in text[0]
+    assert not [r for r in caplog.records if "🦄" in r.getMessage() or "1f984" in r.getMessage()]
+
+
+def test_greek_and_cyrillic_are_embedded(renderer: Renderer) -> None:
+    """The font covers the alphabets of every EU language, not only Latin-1."""
+    words = "Ελληνικά και български – Łódź, Čeština, Ærø"
+    _, text = pack(renderer, letter_case("BG", "en", own_words=words))
+    assert words in text[0]
+
+
+def test_pack_needs_a_country(renderer: Renderer) -> None:
+    """A case without a letter yet has nothing to print."""
+    case = Case.new(1, START).model_copy(update={"language": "en"})
+    with pytest.raises(ValueError, match="country"):
+        evidence_pack(case, renderer, NOW)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_the_same_labels(renderer: Renderer, language: str) -> None:
+    """The pack's wording exists in every language, with the same keys as in English, and each
+    timeline label names a field of the case."""
+    context = {
+        "complaint": True,
+        "objection": True,
+        "annexes": ["objection", "followup", "proof"],
+        "timezone": "UTC",
+        "proof_saved": "x",
+    }
+    labels = renderer.document_labels("evidence", language, **context)
+    assert labels.keys() == renderer.document_labels("evidence", "en", **context).keys()
+    assert all(value.strip() for value in labels.values())
+    fields = {key.removeprefix("timeline.") for key in labels if key.endswith("_at")}
+    assert fields - set(Case.model_fields) == {"proof_received_at"}
