@@ -20,7 +20,8 @@ from tests.support import key_file_for, sealer_for_db
 async def test_every_transport_gets_the_settings_flood_and_sending_limits(
     db_path: Path, delivery: str
 ) -> None:
-    """The console used to ignore the flood guard and the sending limits: it no longer can."""
+    """Every shell gets the settings' sending limits and, unless it passes its own, their flood
+    guard (the console passes one that admits every typed line: a terminal is one person)."""
     settings = Settings(
         database_path=db_path,
         key_file=key_file_for(db_path),
