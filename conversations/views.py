@@ -232,7 +232,6 @@ def complaint_now(case: Case, knowledge: Knowledge) -> Say:
 
 def complaint_sent(case: Case) -> Say:
     """ "I sent the complaint": noted, and when the authority's answer is due."""
-    s = Step.ESCALATED
     return Say(
         message="complaint_sent",
         context={
@@ -240,15 +239,20 @@ def complaint_sent(case: Case) -> Say:
             "report_due": _iso(case.authority_report_due_at),
             "timezone": case.timezone or timekeeping.UTC_ZONE,
         },
-        buttons=(
-            (press(s, "authority_answered", "escalated.authority_answered"),),
-            (press(s, "confirmed", "checkin.confirmed"),),
-        ),
+        buttons=_authority_buttons(),
+    )
+
+
+def _authority_buttons() -> tuple[tuple[Button, ...], ...]:
+    """Once the complaint is with the authority: it answered, or Meta confirmed after all."""
+    s = Step.ESCALATED
+    return (
+        (press(s, "authority_answered", "escalated.authority_answered"),),
+        (press(s, "confirmed", "checkin.confirmed"),),
     )
 
 
 def authority_checkin(case: Case) -> Say:
-    s = Step.ESCALATED
     return Say(
         message="authority_checkin",
         context={
@@ -256,10 +260,7 @@ def authority_checkin(case: Case) -> Say:
             "sent": _iso(case.complaint_sent_at),
             "timezone": case.timezone or timekeeping.UTC_ZONE,
         },
-        buttons=(
-            (press(s, "authority_answered", "escalated.authority_answered"),),
-            (press(s, "confirmed", "checkin.confirmed"),),
-        ),
+        buttons=_authority_buttons(),
         urgency="checkin",
     )
 

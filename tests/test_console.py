@@ -128,17 +128,7 @@ async def test_kill_9_at_random_points_loses_no_answer(tmp_path: Path) -> None:
     for _ in range(40):
         if step is Step.LETTER:
             break
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "console",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=console_env(db),
-            cwd=ROOT,
-        )
+        proc = await start_console(db, output=asyncio.subprocess.DEVNULL)
         assert proc.stdin is not None
         if step in ANSWERS:
             proc.stdin.write((ANSWERS[step] + "\n").encode())
@@ -179,15 +169,19 @@ def test_end_of_input_ends_the_console_with_a_goodbye(tmp_path: Path) -> None:
     assert closed_cleanly(db)
 
 
-async def start_console(db: Path, **variables: str) -> asyncio.subprocess.Process:
+async def start_console(
+    db: Path, output: int = asyncio.subprocess.PIPE, **variables: str
+) -> asyncio.subprocess.Process:
+    """``optout-bot console`` as a person starts it, on ``db``; ``output``: where its stdout and
+    stderr go (piped to be read, or DEVNULL); ``variables``: more environment."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "console",
         stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         env=console_env(db, **variables),
         cwd=ROOT,
     )

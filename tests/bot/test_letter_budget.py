@@ -14,7 +14,7 @@ from conversations import LANGUAGES, Policy
 from conversations.case import Step
 from conversations.effects import Effect, Say
 from conversations.knowledge import Knowledge
-from tests.support import START
+from tests.support import PLACES, START
 from tests.support.journey import JOURNEY, SKIP_OWN_WORDS, pressed
 from tests.support.screens import Screen, screens
 from tests.support.walks import Walk
@@ -35,21 +35,6 @@ MESSAGES_AT_MOST = 3
 #: The one-tap help at the letter: each is a message of its own, within the budget too.
 HELP = ("more_help", "why", "if_refused", "evidence_guide", "protect", "change", "start_over")
 
-#: One country per jurisdiction (and a region where the law depends on it).
-WHERE = {
-    "eea": ("France", None),
-    "ch": ("Switzerland", None),
-    "uk": ("United Kingdom", None),
-    "br": ("Brazil", None),
-    "jp": ("Japan", None),
-    "kr": ("South Korea", None),
-    "us": ("United States", "state:other"),
-    "us_ca": ("United States", "state:US-CA"),
-    "ca": ("Canada", None),
-    "au": ("Australia", None),
-    "in": ("India", None),
-    "rest": ("Argentina", None),
-}
 #: The ways of answering that change the letter step: one platform or two, linked or not, own
 #: words or none.
 ANSWERS = {
@@ -64,26 +49,22 @@ ANSWERS = {
 def to_letter(
     knowledge: Knowledge, jurisdiction: str, answers: str, language: str, policy: Policy
 ) -> tuple[Walk, list[Effect]]:
-    country, state = WHERE[jurisdiction]
+    country, region = PLACES[jurisdiction]
     walk = Walk.begin(knowledge, START, language=language)
     walk.policy = policy
     out: list[Effect] = []
-    for move in ANSWERS[answers].but(country=country):
+    for move in ANSWERS[answers].but(country=country):  # typed as its ISO code
         out = walk.send(move.event())
-        if walk.current().step is Step.STATE:
-            assert state is not None
-            walk.press(state)
+        if walk.current().step is Step.STATE:  # the US state decides the law
+            assert region is not None
+            walk.text(region)
     assert walk.current().step is Step.LETTER, (jurisdiction, answers)
     assert knowledge.jurisdiction_key(walk.case.country or "", walk.case.region) == jurisdiction
     return walk, out
 
 
-def test_every_jurisdiction_is_walked(knowledge: Knowledge) -> None:
-    assert set(WHERE) == set(knowledge.jurisdictions)
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("jurisdiction", sorted(WHERE))
+@pytest.mark.parametrize("jurisdiction", sorted(PLACES))
 @pytest.mark.parametrize("email", [False, True], ids=["no e-mail", "e-mail copies"])
 def test_the_letter_step_fits_the_budget(
     knowledge: Knowledge, renderer: Renderer, jurisdiction: str, language: str, email: bool

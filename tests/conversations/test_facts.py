@@ -17,6 +17,7 @@ from conversations.case import Case, Reason
 from conversations.effects import LetterKind
 from conversations.knowledge import LANGUAGES, Knowledge
 from tests.conftest import letter_case
+from tests.support import PLACES
 
 EEA = {
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
@@ -57,23 +58,6 @@ def _case(country: str, language: str, region: str | None = None, **extra: objec
 def _ticked(case: Case) -> Case:
     """The case with both options ticked: erasure (Art. 17(1)(c)) and access (Art. 15)."""
     return case.model_copy(update={"ask_erasure": True, "ask_access": True})
-
-
-#: one (country, region) per jurisdiction, including those only a region selects
-PLACES: dict[str, tuple[str, str | None]] = {
-    "eea": ("DE", "DE-BY"),
-    "ch": ("CH", None),
-    "uk": ("GB", None),
-    "br": ("BR", None),
-    "jp": ("JP", None),
-    "kr": ("KR", None),
-    "us": ("US", "US-TX"),
-    "us_ca": ("US", "US-CA"),
-    "ca": ("CA", "CA-QC"),
-    "au": ("AU", None),
-    "in": ("IN", None),
-    "rest": ("NZ", None),
-}
 
 
 def _texts(renderer: Renderer, key: str, language: str) -> dict[str, str]:

@@ -25,6 +25,23 @@ from conversations.knowledge import Platform
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 
+#: One (country, region) per jurisdiction, including those only a region selects (a test
+#: checks that every jurisdiction of the knowledge data is here).
+PLACES: dict[str, tuple[str, str | None]] = {
+    "eea": ("DE", "DE-BY"),
+    "ch": ("CH", None),
+    "uk": ("GB", None),
+    "br": ("BR", None),
+    "jp": ("JP", None),
+    "kr": ("KR", None),
+    "us": ("US", "US-TX"),
+    "us_ca": ("US", "US-CA"),
+    "ca": ("CA", "CA-QC"),
+    "au": ("AU", None),
+    "in": ("IN", None),
+    "rest": ("NZ", None),
+}
+
 
 class Clock:
     """A clock the test moves by hand."""
