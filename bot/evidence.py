@@ -47,7 +47,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.renderer import Renderer
-from conversations import Case, writes_complaint
+from conversations import Case, babel_locale, writes_complaint
 
 FONT = "NotoSans"
 #: The variable font's file in the ``fontpkg-noto-sans`` package, and the static instances made
@@ -221,8 +221,9 @@ def _when(moment: datetime, zone: ZoneInfo, language: str) -> str:
     """A moment in the person's time zone: "November 26, 2026, 10:00 AM" / "26. November 2026,
     10:00"."""
     local = moment.astimezone(zone)
-    day = format_date(local.date(), format="long", locale=language)
-    return f"{day}, {format_time(local, format='short', locale=language)}"
+    cldr = babel_locale(language)
+    day = format_date(local.date(), format="long", locale=cldr)
+    return f"{day}, {format_time(local, format='short', locale=cldr)}"
 
 
 def _lines(text: str) -> tuple[str, ...]:

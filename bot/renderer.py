@@ -35,7 +35,9 @@ from conversations import (
     LetterKind,
     Notice,
     Say,
+    babel_locale,
     country_name,
+    language_name,
     letter_context,
     letter_templates,
     subdivision_names,
@@ -151,32 +153,36 @@ class Renderer:
             auto_reload=False,  # templates do not change while the bot runs: no stat per render
             extensions=["jinja2.ext.i18n"],
         )
+        cldr = babel_locale(language)
         env.install_gettext_translations(self._translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(
             knowledge=self.knowledge,
             language=language,
             country_name=lambda code: country_name(code, language),
-            format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=language),
+            format_date=lambda d, fmt="long": format_date(d, format=fmt, locale=cldr),
             t=lambda translated: translated[language],
         )
-        names = Locale.parse(language).languages
-        env.filters["language_name"] = lambda code: str(names.get(code, code))
+        names = Locale.parse(cldr).languages
+        # an ISO 639-1 code (a complaint language) or one of the bot's own ("pt-BR")
+        env.filters["language_name"] = lambda code: (
+            language_name(code, language) if code in LANGUAGES else str(names.get(code, code))
+        )
         env.filters["region_name"] = lambda code: ", ".join(subdivision_names(code)) or code
-        env.filters["localtime"] = lambda iso, tz: _local(iso, tz, language, with_date=True)
-        env.filters["clock"] = lambda iso, tz: _local(iso, tz, language, with_date=False)
+        env.filters["localtime"] = lambda iso, tz: _local(iso, tz, cldr, with_date=True)
+        env.filters["clock"] = lambda iso, tz: _local(iso, tz, cldr, with_date=False)
         env.filters["localdate"] = lambda iso, tz: format_date(
             datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).date(),
             format="long",
-            locale=language,
+            locale=cldr,
         )
         return env
 
     def _translations(self, language: str) -> NullTranslations:
-        po = self.templates_dir / "locale" / language / "LC_MESSAGES" / "messages.po"
+        po = self.templates_dir / "locale" / babel_locale(language) / "LC_MESSAGES" / "messages.po"
         if not po.exists():
             return NullTranslations()
         with po.open("rb") as f:
-            catalog = read_po(f, locale=language)
+            catalog = read_po(f, locale=babel_locale(language))
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)
@@ -227,6 +233,8 @@ class Renderer:
             text = ", ".join(subdivision_names(button.arg or "")) or (button.arg or "")
         elif button.label == "timezone":
             text = (button.arg or "").replace("_", " ")
+        elif button.label == "language":  # every language by its own name
+            text = language_name(button.arg or "")
         else:
             key = f"{button.label}.{button.arg}" if button.arg else button.label
             text = self._label_tables[language][key]

@@ -8,7 +8,13 @@ effects, and renders the messages they name. The shell imports only what is list
 from conversations.case import Case, Proof, Reason, Step
 from conversations.checks import checked_email, checked_own_words
 from conversations.contract import Policy, Rejected
-from conversations.countries import country_name, is_country, normalize, subdivision_names
+from conversations.countries import (
+    country_name,
+    is_country,
+    language_name,
+    normalize,
+    subdivision_names,
+)
 from conversations.countries import resolve as resolve_country
 from conversations.diagram import mermaid
 from conversations.effects import (
@@ -29,12 +35,12 @@ from conversations.effects import (
     SendLetter,
 )
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
-from conversations.knowledge import LANGUAGES, Knowledge, Platform
+from conversations.knowledge import LANGUAGES, Knowledge, Platform, babel_locale, supported_language
 from conversations.knowledge import load as load_knowledge
 from conversations.law import writes_complaint
 from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
-from conversations.machine import step, supported_language
+from conversations.machine import step
 from conversations.steps import ask
 from conversations.timekeeping import (
     CODE_LEFT,
@@ -81,6 +87,7 @@ __all__ = [
     "Text",
     "ask",
     "authority_report_due",
+    "babel_locale",
     "checked_email",
     "checked_own_words",
     "checkin",
@@ -90,6 +97,7 @@ __all__ = [
     "default_zone",
     "delete_confirm",
     "is_country",
+    "language_name",
     "letter_context",
     "letter_templates",
     "load_knowledge",

@@ -17,7 +17,7 @@ from functools import cache
 import pycountry
 from babel import Locale
 
-from conversations.knowledge import LANGUAGES, Knowledge
+from conversations.knowledge import LANGUAGES, Knowledge, babel_locale
 
 #: How close a typed name must be to a known one to be offered as a suggestion (0..1).
 SUGGESTION_CUTOFF = 0.72
@@ -38,9 +38,22 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", " ", no_marks).strip()
 
 
+def language_name(code: str, language: str | None = None) -> str:
+    """One of the bot's languages by its name in ``language`` (CLDR), by default its own name,
+    as a person looks for it in a list: "Deutsch", "Português (Brasil)"."""
+    locale = Locale.parse(babel_locale(code))
+    name = locale.get_display_name(babel_locale(language or code)) or code
+    return name[:1].upper() + name[1:]
+
+
+def language_names(code: str) -> frozenset[str]:
+    """What a person may type to mean the language: its name in every language the bot has."""
+    return frozenset({language_name(code), *(language_name(code, lang) for lang in LANGUAGES)})
+
+
 def country_name(code: str, language: str) -> str:
     """The country's name in the given language (CLDR), falling back to ISO's English name."""
-    name = Locale.parse(language).territories.get(code)
+    name = Locale.parse(babel_locale(language)).territories.get(code)
     if name:
         return str(name)
     country = pycountry.countries.get(alpha_2=code)
@@ -52,7 +65,7 @@ def _index(aliases: tuple[tuple[str, str], ...]) -> dict[str, str]:
     index: dict[str, str] = {}
     codes = {c.alpha_2 for c in pycountry.countries}
     for lang in {*LANGUAGES, "en"}:
-        for code, name in Locale.parse(lang).territories.items():
+        for code, name in Locale.parse(babel_locale(lang)).territories.items():
             if code in codes:
                 index.setdefault(normalize(name), code)
     for c in pycountry.countries:

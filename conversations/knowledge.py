@@ -9,6 +9,11 @@ Rules of this module:
   country in two jurisdictions, an unknown Meta company, a complaint language that is not ISO 639-1,
   a documented territory that resolves elsewhere than documented, or a missing language in a
   translated field all fail at start-up.
+- Texts people read are written once, in English (``{ en = "…" }``); their translations live in
+  the same gettext catalogs as the chat's (``templates/locale/<lang>/LC_MESSAGES/messages.po``,
+  extracted by ``extract_babel`` through ``babel.cfg``), so translators see every string in one
+  place. Loading fills each text's languages from there; a text may also carry its own
+  translation inline (``{ en = "…", de = "…" }``), which wins.
 - Lookups take the country and, optionally, the ISO 3166-2 region ("US-CA", "DE-BY"): a region can
   change the jurisdiction (``subdivision_jurisdictions``: only Californians get the CCPA) and the
   competent authority (``subdivision_regulators``). Without a region a lookup answers for the
@@ -29,9 +34,39 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
+#: The gettext catalogs the texts' translations come from (shared with the chat).
+CATALOGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
 
 #: Languages the bot speaks. Every translated field in the data must have all of them.
 LANGUAGES: tuple[str, ...] = ("en", "de")
+
+#: Where a client's language tag has no exact match, the variant a bare or unknown-region tag
+#: gets ("pt" and "pt-AO": European Portuguese where the bot has it), and the tags that mean
+#: another one (Norwegian: "no" and Nynorsk "nn" are served in Bokmål).
+PREFERRED_VARIANT: dict[str, str] = {"pt": "pt-PT"}
+SAME_LANGUAGE: dict[str, str] = {"no": "nb", "nn": "nb"}
+
+
+def babel_locale(language: str) -> str:
+    """The CLDR/gettext name of one of ``LANGUAGES`` ("pt-BR" -> "pt_BR")."""
+    return language.replace("-", "_")
+
+
+def supported_language(tag: str | None, default: str = "en") -> str:
+    """The bot's language for a client's IETF tag: the exact language and region where the bot
+    has it ("pt-BR"), else the language ("de-AT" -> "de", "pt" -> the preferred variant, else
+    any), else ``default``."""
+    parts = (tag or "").replace("_", "-").split("-")
+    base = SAME_LANGUAGE.get(parts[0].lower(), parts[0].lower())
+    if len(parts) > 1 and f"{base}-{parts[1].upper()}" in LANGUAGES:
+        return f"{base}-{parts[1].upper()}"
+    if base in LANGUAGES:
+        return base
+    variants = [lang for lang in LANGUAGES if lang.split("-")[0] == base]
+    preferred = PREFERRED_VARIANT.get(base)
+    if preferred in variants:
+        return str(preferred)
+    return variants[0] if variants else default
 
 
 class Platform(StrEnum):
@@ -476,11 +511,85 @@ class Knowledge(_Strict):
         return sorted(c for c in codes if c.startswith(f"{country}-"))
 
 
-def parse(text: str) -> Knowledge:
-    return Knowledge.model_validate(tomllib.loads(text))
+#: A catalog: English source text -> its translation (one language).
+Catalog = dict[str, str]
+
+
+def raw_data(path: Path = KNOWLEDGE_FILE, catalogs_dir: Path = CATALOGS_DIR) -> dict[str, object]:
+    """The knowledge data as it is validated: the file, its texts translated."""
+    data = _translated(tomllib.loads(path.read_text(encoding="utf-8")), read_catalogs(catalogs_dir))
+    assert isinstance(data, dict)
+    return data
+
+
+def parse(text: str, catalogs: dict[str, Catalog] | None = None) -> Knowledge:
+    """The knowledge data, its texts translated from ``catalogs`` (by language)."""
+    return Knowledge.model_validate(_translated(tomllib.loads(text), catalogs or {}))
 
 
 @cache
-def load(path: Path = KNOWLEDGE_FILE) -> Knowledge:
+def load(path: Path = KNOWLEDGE_FILE, catalogs_dir: Path = CATALOGS_DIR) -> Knowledge:
     """Read and validate the knowledge file once per process (it ships with the package)."""
-    return parse(path.read_text(encoding="utf-8"))
+    return parse(path.read_text(encoding="utf-8"), read_catalogs(catalogs_dir))
+
+
+def read_catalogs(catalogs_dir: Path) -> dict[str, Catalog]:
+    """Every language's translations, from its ``messages.po`` (fuzzy entries do not count)."""
+    from babel.messages.pofile import read_po  # the shell's dependency too; only loading needs it
+
+    catalogs: dict[str, Catalog] = {}
+    for language in LANGUAGES:
+        po = catalogs_dir / language.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        catalogs[language] = {
+            m.id: m.string
+            for m in catalog
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and not m.fuzzy
+        }
+    return catalogs
+
+
+def _is_text(value: object) -> bool:
+    """A translated text in the raw data: a table of language codes with English among them."""
+    return isinstance(value, dict) and "en" in value and all(k in LANGUAGES for k in value)
+
+
+def _translated(raw: object, catalogs: dict[str, Catalog]) -> object:
+    """The raw data with every text's missing languages filled in from the catalogs."""
+    if _is_text(raw):
+        assert isinstance(raw, dict)
+        english = raw["en"]
+        found = {lang: catalogs.get(lang, {}).get(english, "") for lang in LANGUAGES}
+        return {**{k: v for k, v in found.items() if v}, **raw}
+    if isinstance(raw, dict):
+        return {key: _translated(value, catalogs) for key, value in raw.items()}
+    if isinstance(raw, list):
+        return [_translated(value, catalogs) for value in raw]
+    return raw
+
+
+def texts(raw: object) -> list[str]:
+    """Every English text in the raw data, in file order (what translators translate)."""
+    if _is_text(raw):
+        assert isinstance(raw, dict)
+        return [raw["en"]]
+    if isinstance(raw, dict):
+        return [text for value in raw.values() for text in texts(value)]
+    if isinstance(raw, list):
+        return [text for value in raw for text in texts(value)]
+    return []
+
+
+def extract_babel(
+    fileobj: object,
+    keywords: object,  # noqa: ARG001 - babel calls every extraction method with these
+    comment_tags: object,  # noqa: ARG001
+    options: object,  # noqa: ARG001
+) -> list[tuple[int, None, str, list[str]]]:
+    """Babel's extraction method for ``knowledge.toml`` (see ``babel.cfg``): each text once."""
+    data = fileobj.read()  # type: ignore[attr-defined]
+    raw = tomllib.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    return [(0, None, text, ["knowledge.toml"]) for text in dict.fromkeys(texts(raw))]

@@ -20,7 +20,7 @@ from conversations import answers, views
 from conversations.case import Case, Step
 from conversations.checks import looks_like_code
 from conversations.contract import Context, Move, Policy, Rejected, Stay, stale
-from conversations.countries import country_name, normalize, subdivision_names
+from conversations.countries import country_name, language_names, normalize, subdivision_names
 from conversations.effects import (
     Button,
     DeleteMessage,
@@ -40,7 +40,7 @@ from conversations.events import (
     Reminder,
     Text,
 )
-from conversations.knowledge import LANGUAGES, Knowledge
+from conversations.knowledge import LANGUAGES, Knowledge, supported_language
 from conversations.steps import STEPS, ask
 from conversations.steps.code import quiet
 from conversations.table import (
@@ -54,7 +54,6 @@ from conversations.table import (
 
 __all__ = ["GLOBAL", "QUESTION_STEPS", "TABLE", "Trigger", "step"]
 
-DEFAULT_LANGUAGE = "en"
 
 #: Commands that only answer, without touching the case.
 INFO_COMMANDS = {"help": "help", "privacy": "privacy"}
@@ -164,6 +163,8 @@ def _label_texts(button: Button, labels: Mapping[str, frozenset[str]]) -> frozen
         return frozenset(subdivision_names(arg))
     if button.label == "timezone":
         return frozenset({arg.replace("_", " ")})
+    if button.label == "language":
+        return language_names(arg)
     return labels.get(f"{button.label}.{arg}" if arg else button.label, frozenset())
 
 
@@ -179,12 +180,6 @@ def _answers_erase(event: Event) -> bool:
     if isinstance(event, Press):
         return event.data in ("delete:yes", "delete:no", "command:delete")
     return isinstance(event, Reminder | MailReport)
-
-
-def supported_language(language: str | None) -> str:
-    """The bot's language for a client's IETF tag ("de-AT" -> "de"), English otherwise."""
-    base = (language or "").split("-")[0].lower()
-    return base if base in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:

@@ -35,7 +35,7 @@ def ask_language(case: Case, knowledge: Knowledge) -> list[Say]:
     return [
         Say(
             message="ask_language",
-            buttons=tuple((press(s, lang, f"language.{lang}"),) for lang in LANGUAGES),
+            buttons=tuple((press(s, lang, "language", arg=lang),) for lang in LANGUAGES),
         )
     ]
 

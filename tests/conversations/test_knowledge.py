@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,7 +27,7 @@ GERMAN_STATES = {
     "DE-NI", "DE-NW", "DE-RP", "DE-SL", "DE-SN", "DE-ST", "DE-SH", "DE-TH",
 }  # fmt: skip
 
-_RAW: dict[str, Any] = tomllib.loads(knowledge.KNOWLEDGE_FILE.read_text(encoding="utf-8"))
+_RAW: dict[str, Any] = knowledge.raw_data()
 
 
 @pytest.fixture
@@ -330,3 +329,31 @@ def test_authority_report_with_days_and_months_fails(raw: dict[str, Any]) -> Non
     """An authority_report period given in both days and months is rejected."""
     raw["jurisdictions"]["eea"]["authority_report"]["days"] = 90
     _assert_rejected(raw, "a deadline needs exactly one of days or months")
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [
+        ("de-AT", "de"),
+        ("pt-BR", "pt-BR"),
+        ("pt_br", "pt-BR"),
+        ("pt-PT", "pt-PT"),
+        ("pt", "pt-PT"),  # a bare tag: the preferred variant
+        ("pt-AO", "pt-PT"),
+        ("nb", "nb"),
+        ("no", "nb"),
+        ("nn-NO", "nb"),
+        ("xx", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
+)
+def test_the_client_language_tag_picks_the_language_and_its_region(
+    monkeypatch: pytest.MonkeyPatch, tag: str | None, language: str
+) -> None:
+    """Telegram's language tag, region included: Brazilian and European Portuguese are two
+    languages; Norwegian in any form is Bokmål; anything else is English."""
+    monkeypatch.setattr(knowledge, "LANGUAGES", ("en", "de", "pt-BR", "pt-PT", "nb"))
+    assert knowledge.supported_language(tag) == language
+    monkeypatch.setattr(knowledge, "LANGUAGES", ("en", "pt-BR"))
+    assert knowledge.supported_language("pt-PT") == "pt-BR"  # the one Portuguese there is
