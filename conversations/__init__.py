@@ -9,6 +9,7 @@ from conversations.case import Case, Proof, Reason, Step
 from conversations.checks import checked_email, checked_own_words
 from conversations.contract import Policy, Rejected
 from conversations.countries import (
+    country_index,
     country_name,
     is_country,
     language_name,
@@ -92,6 +93,7 @@ __all__ = [
     "checked_own_words",
     "checkin",
     "code_validity",
+    "country_index",
     "country_name",
     "deadline",
     "default_zone",

@@ -1,13 +1,15 @@
 """Turning what a person types ("Deutschland", "germany", "DE", "Österreich", "UK") into a country.
 
-Names come from CLDR via babel (every supported language, plus English) and from ISO 3166 via
-pycountry; the knowledge file adds the few colloquial names neither knows ("UK", "Holland").
-Matching ignores case, accents and punctuation; near misses produce suggestions, never a guess.
+Names come from CLDR via babel -- in every language the bot speaks and in the languages of the
+people it serves (``NAME_LOCALES``: each country's own name in its own script, "Polska",
+"Ελλάδα", "България", 日本) -- and from ISO 3166 via pycountry; the knowledge file adds the few
+colloquial names neither knows ("UK", "Holland"). They are one index, built once per process:
+an exact hit is a dictionary lookup. Matching ignores case, accents and punctuation; near misses
+produce suggestions (rapidfuzz's normalised Levenshtein ratio), never a guess.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -16,11 +18,25 @@ from functools import cache
 
 import pycountry
 from babel import Locale
+from rapidfuzz import fuzz, process
 
 from conversations.knowledge import LANGUAGES, Knowledge, babel_locale
 
-#: How close a typed name must be to a known one to be offered as a suggestion (0..1).
-SUGGESTION_CUTOFF = 0.72
+#: How close a typed name must be to a known one to be offered as a suggestion (0..100).
+SUGGESTION_CUTOFF = 72
+#: The languages whose CLDR country names are understood, beyond the bot's own: the official
+#: languages of the EU/EEA, Switzerland and the UK, and the languages most spoken by people
+#: who live there with another mother tongue (and a few large ones beyond).
+NAME_LOCALES = (
+    # the EU's official languages
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
+    "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+    # the rest of the EEA, Switzerland, Luxembourg and the UK
+    "nb", "nn", "is", "rm", "lb", "cy",
+    # people who live there with another mother tongue, and a few large languages beyond
+    "uk", "tr", "ar", "ru", "sq", "sr", "bs", "mk", "hi", "ur",
+    "bn", "zh", "ja", "ko", "vi", "fa", "he", "id",
+)  # fmt: skip
 MAX_SUGGESTIONS = 3
 #: Longer input cannot be a country name; it is not worth matching.
 MAX_COUNTRY_INPUT = 80
@@ -51,6 +67,33 @@ def language_names(code: str) -> frozenset[str]:
     return frozenset({language_name(code), *(language_name(code, lang) for lang in LANGUAGES)})
 
 
+#: Articles a country's name may be typed with ("the Netherlands", "la France", "die Schweiz").
+ARTICLES = frozenset(
+    (
+        *("the", "la", "le", "les", "l", "el", "los", "las", "lo", "il"),
+        *("die", "der", "das", "de", "het", "o", "a", "os", "as"),
+    )
+)
+
+
+def variants(name: str) -> set[str]:
+    """The normalised forms a name is typed in: as is, without a leading article, with its
+    initials run together ("U.S.A." -> "usa"), and ISO's inverted "Korea, Republic of" the
+    right way round."""
+    forms = {normalize(name)}
+    if "," in name:
+        head, _, tail = name.partition(",")
+        forms.add(normalize(f"{tail} {head}"))
+    for form in list(forms):
+        words = form.split()
+        if len(words) > 1 and words[0] in ARTICLES:
+            forms.add(" ".join(words[1:]))
+        if len(words) > 1 and all(len(w) == 1 for w in words):
+            forms.add("".join(words))
+    forms.discard("")
+    return forms
+
+
 def country_name(code: str, language: str) -> str:
     """The country's name in the given language (CLDR), falling back to ISO's English name."""
     name = Locale.parse(babel_locale(language)).territories.get(code)
@@ -64,15 +107,17 @@ def country_name(code: str, language: str) -> str:
 def _index(aliases: tuple[tuple[str, str], ...]) -> dict[str, str]:
     index: dict[str, str] = {}
     codes = {c.alpha_2 for c in pycountry.countries}
-    for lang in {*LANGUAGES, "en"}:
+    for lang in dict.fromkeys((*LANGUAGES, *NAME_LOCALES)):
         for code, name in Locale.parse(babel_locale(lang)).territories.items():
             if code in codes:
-                index.setdefault(normalize(name), code)
+                for form in variants(name):
+                    index.setdefault(form, code)
     for c in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             value = getattr(c, attr, None)
             if value:
-                index.setdefault(normalize(value), c.alpha_2)
+                for form in variants(value):
+                    index.setdefault(form, c.alpha_2)
         index.setdefault(normalize(c.alpha_3), c.alpha_2)
         index[normalize(c.alpha_2)] = c.alpha_2
     for alias, code in aliases:
@@ -87,14 +132,24 @@ def resolve(text: str, knowledge: Knowledge) -> Resolution:
     key = normalize(text)
     if not key:
         return Resolution(None)
-    index = _index(tuple(sorted(knowledge.country_aliases.items())))
-    if key in index:
-        return Resolution(index[key])
-    close = difflib.get_close_matches(
-        key, index.keys(), n=MAX_SUGGESTIONS * 3, cutoff=SUGGESTION_CUTOFF
+    index = country_index(knowledge)
+    for form in (key, *sorted(variants(text))):
+        if form in index:
+            return Resolution(index[form])
+    close = process.extract(
+        key,
+        index.keys(),
+        scorer=fuzz.ratio,
+        limit=MAX_SUGGESTIONS * 3,
+        score_cutoff=SUGGESTION_CUTOFF,
     )
-    suggestions = tuple(dict.fromkeys(index[name] for name in close))[:MAX_SUGGESTIONS]
+    suggestions = tuple(dict.fromkeys(index[name] for name, _, _ in close))[:MAX_SUGGESTIONS]
     return Resolution(None, suggestions)
+
+
+def country_index(knowledge: Knowledge) -> dict[str, str]:
+    """Every known name of every country (normalised) -> its ISO code, built once."""
+    return _index(tuple(sorted(knowledge.country_aliases.items())))
 
 
 def is_country(code: str) -> bool:

@@ -336,10 +336,32 @@ def test_unknown_country_offers_suggestions_and_keeps_the_answers(knowledge: Kno
         ("Brasil", "BR"),
         ("USA", "US"),
         ("schweiz", "CH"),
+        # by its own name, in its own script, and the common variants (CLDR, many languages)
+        ("Polska", "PL"),
+        ("Italia", "IT"),
+        ("Sverige", "SE"),
+        ("Česko", "CZ"),
+        ("Ελλάδα", "GR"),
+        ("България", "BG"),
+        ("Suomi", "FI"),
+        ("Magyarország", "HU"),
+        ("Lëtzebuerg", "LU"),
+        ("Norge", "NO"),
+        ("Ísland", "IS"),
+        ("the Netherlands", "NL"),
+        ("la France", "FR"),
+        ("U.S.A.", "US"),
+        ("Republic of Korea", "KR"),
+        ("Suisse", "CH"),
+        ("Svizzera", "CH"),
+        ("日本", "JP"),
+        ("Україна", "UA"),
+        ("Türkiye", "TR"),
     ],
 )
 def test_country_in_any_supported_form(knowledge: Knowledge, typed: str, code: str) -> None:
-    """Names in English or German, ISO codes and common aliases all find the country."""
+    """Names in the bot's languages and the languages of the people it serves (each country's
+    own name too), ISO codes and common aliases all find the country."""
     case = Case.new(1, NOW).model_copy(update={"step": Step.COUNTRY, "language": "en"})
     new_case, _ = machine.step(case, Text(text=typed), NOW, knowledge)
     assert new_case.country == code
