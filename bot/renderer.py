@@ -39,6 +39,7 @@ from conversations import (
     country_name,
     language_name,
     letter_context,
+    letter_language,
     letter_templates,
     subdivision_names,
 )
@@ -261,7 +262,7 @@ class Renderer:
     # -- letters ---------------------------------------------------------------------------
 
     def letter(self, case: Case, kind: LetterKind = "objection") -> Letter:
-        assert case.language is not None
+        language = letter_language(case, kind)
         form_name, full_name = letter_templates(case, self.knowledge, kind)
         context = letter_context(case, self.knowledge)
         # The person's own words go in exactly as typed: the tidying of template blank lines
@@ -269,7 +270,7 @@ class Renderer:
         own_words = context.get("own_words")
         if own_words:
             context["own_words"] = OWN_WORDS_MARK
-        env = self._letters[case.language]
+        env = self._letters[language]
         form_text = _tidy(env.get_template(form_name).render(**context))
         full_text = _tidy(env.get_template(full_name).render(form_text=form_text, **context))
         if own_words:
@@ -277,9 +278,7 @@ class Renderer:
             full_text = full_text.replace(OWN_WORDS_MARK, own_words)
         if kind != "objection":  # the follow-up and complaint are the texts to copy
             form_text = full_text
-        return Letter(
-            form_text=form_text, full_text=full_text, filename=f"{kind}-{case.language}.txt"
-        )
+        return Letter(form_text=form_text, full_text=full_text, filename=f"{kind}-{language}.txt")
 
     def email(self, case: Case, letter: Letter) -> tuple[str, str]:
         """Subject and plain-text body of the e-mail copy (``templates/email/<lang>/``)."""
@@ -304,21 +303,31 @@ class Renderer:
         language: str,
         kind: LetterKind = "objection",
         buttons: tuple[tuple[Button, ...], ...] = (),
+        *,
+        written_in: str | None = None,
+        reader_copy: bool = False,
     ) -> Message:
-        """A text as a chat message: tap-to-copy text, a copy button where it fits, then
-        ``buttons`` (the form to paste it into)."""
+        """A text as a chat message (in the chat's ``language``): tap-to-copy text, a copy button
+        where it fits, then ``buttons`` (the form to paste it into). ``written_in``: the text's
+        own language where it is not the chat's; ``reader_copy``: it is the person's copy of a text
+        sent in another language."""
         text = letter.form_text
         env = self._chat[language]
         template = env.get_template("chat/letter.html.j2")
         html = template.render(
-            form_text=text, fits_chat=len(text) <= CHAT_TEXT_MAX, kind=kind, form=bool(buttons)
+            form_text=text,
+            fits_chat=len(text) <= CHAT_TEXT_MAX,
+            kind=kind,
+            form=bool(buttons),
+            written_in=written_in or language,
+            reader_copy=reader_copy,
         )
         html = html.strip()
-        copy: tuple[tuple[RenderedButton, ...], ...] = ()
+        copy_button: tuple[tuple[RenderedButton, ...], ...] = ()
         if len(text) <= COPY_BUTTON_MAX:
             label = self._label_tables[language]["letter.copy"]
-            copy = ((RenderedButton(text=label, copy_text=text),),)
-        return Message(html=html, buttons=(*copy, *self.buttons(buttons, language)))
+            copy_button = ((RenderedButton(text=label, copy_text=text),),)
+        return Message(html=html, buttons=(*copy_button, *self.buttons(buttons, language)))
 
 
 def _local(iso: str, tz: str, language: str, *, with_date: bool) -> str:

@@ -45,6 +45,7 @@ from bot.mailer import Mailer, PermanentFailure, compose
 from bot.renderer import Message, Renderer
 from bot.storage import FollowUp, OutboxItem, Storage
 from conversations import (
+    Case,
     DeleteMessage,
     Say,
     SendCalendar,
@@ -403,11 +404,16 @@ class Sender:
             message = self._renderer.message(effect, item.language)
             await self._say(chat, effect, message)
         elif isinstance(effect, SendLetter):
-            letter = self._renderer.letter(effect.case, effect.letter)
+            letter = self._renderer.letter(written_case(effect), effect.letter)
             for part in parts(effect.kind, item.part):
                 if part == "message":
                     message = self._renderer.letter_message(
-                        letter, item.language, effect.letter, effect.buttons
+                        letter,
+                        item.language,
+                        effect.letter,
+                        effect.buttons,
+                        written_in=effect.language,
+                        reader_copy=effect.reader_copy,
                     )
                     await self._transport.send_message(chat, message)
                 else:
@@ -446,6 +452,13 @@ class Sender:
         message_id = await self._transport.send_message(chat, message)
         if effect.slot:
             await self._storage.set_slot(chat, effect.slot, message_id)
+
+
+def written_case(effect: SendLetter) -> Case:
+    """The case a letter is rendered from: in the language it is written in."""
+    if effect.language is None:
+        return effect.case
+    return effect.case.model_copy(update={"language": effect.language})
 
 
 def _until_one(tokens: float, per_second: float) -> float:

@@ -41,6 +41,9 @@ from conversations import LANGUAGES, Button, Command, Edited, Event, Media, Pres
 
 log = logging.getLogger(__name__)
 
+#: Telegram's limits for the bot's description (shown in an empty chat) and its short
+#: description (on the profile and in shared links).
+DESCRIPTION_MAX, SHORT_DESCRIPTION_MAX = 512, 120
 #: Tries of each command-menu call before it is left for the next start.
 MENU_ATTEMPTS = 4
 
@@ -257,7 +260,9 @@ async def best_effort(what: str, call: Awaitable[object]) -> bool:
 async def set_command_menus(
     app: Application[Any, Any, Any, Any, Any, Any], renderer: Renderer
 ) -> None:
-    """One command menu per language, for private chats; English is also the fallback.
+    """One command menu, description and short description per language (for private chats;
+    English is also the fallback). Telegram's language codes carry no region: pt-BR's are set
+    for "pt".
 
     Best-effort: each call is retried a few times on Telegram's errors and then left; the bot
     works without a menu (commands can still be typed).
@@ -269,8 +274,19 @@ async def set_command_menus(
             for name in COMMANDS
         ]
         languages: tuple[str | None, ...] = (lang, None) if lang == "en" else (lang,)
+        description = renderer.label(Button(label="bot.description"), lang)[:DESCRIPTION_MAX]
+        short = renderer.label(Button(label="bot.short_description"), lang)[:SHORT_DESCRIPTION_MAX]
         for code in languages:
-            await best_effort("setMyCommands", _set_menu(app, commands, scope, code))
+            tag = code.split("-")[0] if code else None  # Telegram's tags carry no region
+            await best_effort("setMyCommands", _set_menu(app, commands, scope, tag))
+            await best_effort(
+                "setMyDescription",
+                app.bot.set_my_description(description=description, language_code=tag),
+            )
+            await best_effort(
+                "setMyShortDescription",
+                app.bot.set_my_short_description(short_description=short, language_code=tag),
+            )
 
 
 async def _set_menu(

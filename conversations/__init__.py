@@ -41,6 +41,7 @@ from conversations.knowledge import load as load_knowledge
 from conversations.law import writes_complaint
 from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
+from conversations.letter import written_in as letter_language
 from conversations.machine import step
 from conversations.steps import ask
 from conversations.timekeeping import (
@@ -101,6 +102,7 @@ __all__ = [
     "is_country",
     "language_name",
     "letter_context",
+    "letter_language",
     "letter_templates",
     "load_knowledge",
     "mermaid",

@@ -131,6 +131,10 @@ class Case(BaseModel):
     changing: bool = False
     #: the person asked to be told when Meta's forms or the rules for their country change
     alerts: bool = False
+    #: the language of the texts to Meta, where the person chose one (English) over the chat's
+    letter_language: str | None = None
+    #: the country's own language was offered once after the country question
+    language_offered: bool = False
 
     @classmethod
     def new(cls, chat_id: int, now: datetime) -> Case:

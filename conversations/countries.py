@@ -20,7 +20,7 @@ import pycountry
 from babel import Locale
 from rapidfuzz import fuzz, process
 
-from conversations.knowledge import LANGUAGES, Knowledge, babel_locale
+from conversations.knowledge import LANGUAGES, Knowledge, babel_locale, supported_language
 
 #: How close a typed name must be to a known one to be offered as a suggestion (0..100).
 SUGGESTION_CUTOFF = 72
@@ -92,6 +92,19 @@ def variants(name: str) -> set[str]:
             forms.add("".join(words))
     forms.discard("")
     return forms
+
+
+def languages_of(country: str) -> list[str]:
+    """The bot's languages, other than English, that are official in ``country`` (CLDR, de
+    facto official ones included): for Belgium Dutch, French and German, for Brazil pt-BR."""
+    from babel.languages import get_official_languages
+
+    found = []
+    for code in get_official_languages(country, de_facto=True):
+        language = supported_language(f"{code}-{country}", default="")
+        if language and language != "en" and language not in found:
+            found.append(language)
+    return found
 
 
 def country_name(code: str, language: str) -> str:

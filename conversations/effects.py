@@ -76,6 +76,10 @@ class SendLetter(_AboutCase):
     letter: LetterKind = "objection"
     #: shown under the text: the form to paste it into, so the person can act at once
     buttons: tuple[tuple[Button, ...], ...] = ()
+    #: the language it is written in, where it is not the person's (the authority's)
+    language: str | None = None
+    #: a copy in the person's language of a text they send in another, to know what they sign
+    reader_copy: bool = False
 
 
 class SendCalendar(_AboutCase):

@@ -7,7 +7,7 @@ can change the law (only Californians get the CCPA) and the authority (the Germa
 from __future__ import annotations
 
 from conversations.case import Case
-from conversations.knowledge import Kind, Knowledge
+from conversations.knowledge import LANGUAGES, Kind, Knowledge
 
 
 def under_gdpr(case: Case, knowledge: Knowledge) -> bool:
@@ -49,3 +49,20 @@ def law_regions(country: str, knowledge: Knowledge) -> list[str]:
     """The regions of ``country`` with a law of their own (US-CA): asked after the country."""
     prefix = f"{country}-"
     return sorted(code for code in knowledge.subdivision_jurisdictions if code.startswith(prefix))
+
+
+def complaint_language(case: Case, knowledge: Knowledge) -> str:
+    """The language the complaint is written in: the person's where the authority accepts it,
+    else the first of the authority's languages the bot writes (the CNIL: French only), else
+    the person's (with a note to translate it)."""
+    assert case.country is not None and case.language is not None
+    regulator = knowledge.regulator_for(case.country, case.region)
+    if regulator is None or regulator.accepts(case.language.split("-")[0]):
+        return case.language
+    written = [
+        lang
+        for code in regulator.complaint_languages
+        for lang in LANGUAGES
+        if lang.split("-")[0] == code
+    ]
+    return written[0] if written else case.language

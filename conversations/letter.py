@@ -23,10 +23,21 @@ def template_names(
     The objection's full text depends on what the law allows (objection, cessation request,
     third-party request); the follow-up and the complaint are one template each per language.
     """
-    assert case.country is not None and case.language is not None
+    assert case.country is not None
     j = knowledge.jurisdiction_for(case.country, case.region)
     kind = j.kind.value if letter == "objection" else letter
-    return f"letters/{case.language}/form_text.txt.j2", f"letters/{case.language}/{kind}.txt.j2"
+    language = written_in(case, letter)
+    return f"letters/{language}/form_text.txt.j2", f"letters/{language}/{kind}.txt.j2"
+
+
+def written_in(case: Case, letter: LetterKind = "objection") -> str:
+    """The language a text to Meta is written in: the one the person chose for it (English, if
+    they prefer), else their chat's. The complaint is in the case's language as given (the
+    shell renders it from a copy of the case in the authority's, ``SendLetter.language``)."""
+    assert case.language is not None
+    if letter == "complaint":
+        return case.language
+    return case.letter_language or case.language
 
 
 def context(case: Case, knowledge: Knowledge) -> dict[str, Any]:

@@ -199,16 +199,26 @@ def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
     if case.step is Step.NEW:  # any first word opens the conversation like /start
         return _on_command(case, "start", ctx)
     if isinstance(event, Press):
-        owner, _, value = event.data.partition(":")
-        if owner == "command" and value in COMMAND_BUTTONS:
-            return _on_command(case, value, ctx)
-        if owner == "delete" and value in DELETE_ANSWERS:
-            return _on_delete_answer(case, value == "yes", ctx)
-        if owner != case.step.value or not value:
-            raise Rejected("stale_button")
-        return _result(case, (spec.on_press or stale)(case, value, ctx), ctx)
+        return _on_press(case, event.data, ctx)
     assert isinstance(event, Text)
     return _result(case, (spec.on_text or _buttons_only)(case, event.text, ctx), ctx)
+
+
+def _on_press(case: Case, data: str, ctx: Context) -> Outcome:
+    """A button: a command's, an answer to "erase everything?", the country's language offered
+    once, or the open question's (anything else is from an earlier question)."""
+    owner, _, value = data.partition(":")
+    if owner == "command" and value in COMMAND_BUTTONS:
+        return _on_command(case, value, ctx)
+    if owner == "delete" and value in DELETE_ANSWERS:
+        return _on_delete_answer(case, value == "yes", ctx)
+    if owner == "lang" and value in LANGUAGES:
+        chosen = case.model_copy(update={"language": value})
+        said = Say(message="language_set", context={"timezone": chosen.timezone})
+        return chosen, [said, *ask(chosen, ctx.knowledge)]
+    if owner != case.step.value or not value:
+        raise Rejected("stale_button")
+    return _result(case, (STEPS[case.step].on_press or stale)(case, value, ctx), ctx)
 
 
 def _buttons_only(case: Case, text: str, ctx: Context) -> Move | Stay:

@@ -283,6 +283,8 @@ def escalation_context(case: Case, knowledge: Knowledge) -> dict[str, object]:
         "followup_due": _iso(case.followup_due_at),
         "signed": _signed(case, knowledge),
         "timezone": case.timezone or timekeeping.UTC_ZONE,
+        # the complaint is written in the authority's language, where the bot writes it
+        "complaint_language": law.complaint_language(case, knowledge),
     }
 
 

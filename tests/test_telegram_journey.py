@@ -141,6 +141,14 @@ async def test_command_menus_are_set_per_language(bot: RunningBot) -> None:
         "help",
     ]
     assert menus["de"] != menus["en"]
+    for method, limit in (("setMyDescription", 512), ("setMyShortDescription", 120)):
+        texts = {
+            c.params.get("language_code"): next(iter(v for k, v in c.params.items() if "desc" in k))
+            for c in bot.api.calls
+            if c.method == method
+        }
+        assert set(texts) == {"en", "de", None}, method
+        assert texts["de"] != texts["en"] and all(0 < len(t) <= limit for t in texts.values())
 
 
 async def test_delete_erases_the_case_and_the_outbox(bot: RunningBot) -> None:

@@ -203,7 +203,26 @@ def on_email_text(case: Case, text: str, ctx: Context) -> Result:
     return Move(Trigger.EMAIL_VALID, {"email": checked_email(text)})
 
 
-EMAIL = StepSpec(Step.EMAIL, question=ask_email, on_text=on_email_text)
+def arrive_at_email(case: Case, trigger: Trigger, ctx: Context) -> tuple[Case, list[Effect]]:
+    """Once, after the country: a person chatting in English whose country speaks a language
+    the bot has is offered it (Telegram's own app exists in few languages, so many run it in
+    English)."""
+    if case.language_offered or case.language != "en" or case.country is None:
+        return case, []
+    offered = countries.languages_of(case.country)
+    if not offered:
+        return case, []
+    offer = Say(
+        message="language_offer",
+        context={"languages": offered},
+        buttons=tuple(
+            (Button(label="language", arg=lang, data=f"lang:{lang}"),) for lang in offered
+        ),
+    )
+    return case.model_copy(update={"language_offered": True}), [offer]
+
+
+EMAIL = StepSpec(Step.EMAIL, question=ask_email, on_text=on_email_text, on_arrival=arrive_at_email)
 
 # -- reasons -----------------------------------------------------------------------------------
 
@@ -338,12 +357,20 @@ def letter_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, ...]
         if third_party
         else ()
     )
+    # the text to Meta in English instead, or back in the chat's language
+    if case.language == "en":
+        written: tuple[tuple[Button, ...], ...] = ()
+    elif case.letter_language == "en":
+        written = ((press(s, "in_own", "letter.in_own"),),)
+    else:
+        written = ((press(s, "in_english", "letter.in_english"),),)
     return (
         (press(s, "submitted", "letter.submitted"),),
         *evidence,
         (press(s, "more_help", "letter.more_help"), press(s, "why", "letter.why")),
         (press(s, "if_refused", "letter.if_refused"),),
         *options,
+        *written,
         (press(s, "show_letter", "letter.show"), press(s, "change", "letter.change")),
         (press(s, "start_over", "start_over"),),
     )
@@ -409,6 +436,21 @@ def on_letter_press(case: Case, value: str, ctx: Context) -> Result:
         return Stay(effects=[letter_help(case, value, ctx.knowledge)], ask_again=False)
     if value == "change":
         return Stay(effects=[change_what(case)], ask_again=False)
+    if value in ("in_english", "in_own") and case.language != "en":
+        written = "en" if value == "in_english" else None
+        rewritten = case.model_copy(update={"letter_language": written})
+        links = form_links(rewritten, ctx.knowledge)
+        return Stay(
+            {"letter_language": written},
+            effects=[
+                SendLetter(case=rewritten, buttons=links),
+                Say(
+                    message="letter_language_set", context={"written_in": written or case.language}
+                ),
+                *ask_letter(rewritten, ctx.knowledge),
+            ],
+            ask_again=False,
+        )
     if value in CHANGES:
         return Move(CHANGES[value], {"changing": True})
     if value in ("erasure", "access") and law.under_gdpr(case, ctx.knowledge):

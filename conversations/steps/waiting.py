@@ -207,8 +207,20 @@ def _escalation_letters(case: Case, knowledge: Knowledge) -> list[Effect]:
     """The follow-up to Meta and, where the law gives a complaint, the complaint text."""
     letters: list[Effect] = [SendLetter(case=case, letter="followup")]
     if law.writes_complaint(case, knowledge):
-        letters.append(SendLetter(case=case, letter="complaint"))
+        letters += complaint_letters(case, knowledge)
     return letters
+
+
+def complaint_letters(case: Case, knowledge: Knowledge) -> list[Effect]:
+    """The complaint in the authority's language and, where that is not the person's, a copy
+    in theirs, marked as the copy, so they know what they sign."""
+    language = law.complaint_language(case, knowledge)
+    if language == case.language:
+        return [SendLetter(case=case, letter="complaint")]
+    return [
+        SendLetter(case=case, letter="complaint", language=language),
+        SendLetter(case=case, letter="complaint", reader_copy=True),
+    ]
 
 
 def on_escalated_press(case: Case, value: str, ctx: Context) -> Result:
@@ -222,8 +234,8 @@ def on_escalated_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "show_texts":
         return Stay(effects=_escalation_letters(case, k))
     if value == "send_complaint" and complaint:
-        complaint_text = SendLetter(case=case, letter="complaint")
-        return Stay(effects=[complaint_text, views.complaint_now(case, k)], ask_again=False)
+        texts = complaint_letters(case, k)
+        return Stay(effects=[*texts, views.complaint_now(case, k)], ask_again=False)
     if value == "pdf" and complaint:
         return Stay(effects=[SendEvidence(case=case)], ask_again=False)
     if value == "complaint_sent" and complaint:

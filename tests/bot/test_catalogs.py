@@ -95,5 +95,16 @@ def test_translations_keep_the_placeholders_and_the_markup(language: str) -> Non
 
 def test_button_labels_fit_a_phone(renderer: Renderer) -> None:
     """Every fixed button label, in every language (``label_texts`` holds them all)."""
-    long = [t for texts in renderer.label_texts.values() for t in texts if len(t) > LABEL_MAX]
+    long = [
+        t
+        for key, texts in renderer.label_texts.items()
+        if not key.startswith("bot.")  # the bot's descriptions: Telegram's own limits, below
+        for t in texts
+        if len(t) > LABEL_MAX
+    ]
     assert long == []
+
+
+def test_the_bots_descriptions_fit_telegrams_limits(renderer: Renderer) -> None:
+    for key, limit in (("bot.description", 512), ("bot.short_description", 120)):
+        assert all(0 < len(t) <= limit for t in renderer.label_texts[key]), key

@@ -93,6 +93,8 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
     ]
     says += [Say(message="code_in_chat", context={"form_open": o}) for o in (True, False)]
     says.append(Say(message="stale_button_notice"))
+    says.append(Say(message="letter_language_set", context={"written_in": "en"}))
+    says.append(Say(message="language_offer", context={"languages": ["de"]}))
     # the console's own lines (bot/console.py)
     says += [Say(message="console_goodbye", context={"kept": kept}) for kept in (True, False)]
     says.append(Say(message="console_quit", context={"kept": True}))
@@ -190,6 +192,8 @@ def _forgiving_letter(walk: Walk) -> None:
         walk.press(f"letter:{value}")
     walk.press("letter:start_over")
     walk.press("letter:start_over_no")
+    walk.press("letter:in_english")  # the text to Meta in English (not offered in English)
+    walk.press("letter:in_own")
     walk.text("123456")
     walk.press("letter:change_reasons")
     walk.send(Press(data="reasons:children", typed=True))  # a chosen reason's label, typed

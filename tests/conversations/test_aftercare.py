@@ -141,8 +141,15 @@ def test_whole_ladder_from_code_to_escalation(knowledge: Knowledge) -> None:
     assert walk.current().step is Step.REGION  # Germany: the state's authority is competent
     walk.text("Hamburg")
     assert walk.current().step is Step.ESCALATED and walk.current().region == "DE-HH"
-    letters = [e.letter for e in walk.effects if isinstance(e, SendLetter)]
-    assert letters[-2:] == ["followup", "complaint"]
+    letters = [
+        (e.letter, e.language, e.reader_copy) for e in walk.effects if isinstance(e, SendLetter)
+    ]
+    # in English, to a German authority: the complaint in German, and the person's copy
+    assert letters[-3:] == [
+        ("followup", None, False),
+        ("complaint", "de", False),
+        ("complaint", None, True),
+    ]
     assert walk.case.authority_report_due_at is None  # counted once the complaint is sent
     two_weeks = walk.now + timedelta(days=14)
     assert walk.case.followup_due_at == daytime(walk.case, knowledge, two_weeks)
@@ -300,7 +307,11 @@ def test_escalation_describes_only_the_texts_it_wrote(
         walk.press("escalated:authority_answered")  # an old button from elsewhere: refused
         assert walk.case.step is Step.ESCALATED
     else:
-        assert kinds == ["followup", "complaint"]
+        # the complaint in the authority's language where it is not English (a copy follows)
+        german = knowledge.regulator_for(country, walk.case.region).complaint_languages == ["de"]  # type: ignore[union-attr]
+        assert kinds == (
+            ["followup", "complaint", "complaint"] if german else ["followup", "complaint"]
+        )
         assert escalated.context["complaint"] is True
         assert "escalated:complaint_sent" in buttons and "escalated:pdf" in buttons
         # "the authority answered" comes once the complaint was sent

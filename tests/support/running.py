@@ -111,8 +111,13 @@ def record_templates(renderer: Renderer, rendered: dict[str, str]) -> None:
         language: str,
         kind: LetterKind = "objection",
         buttons: tuple[tuple[Button, ...], ...] = (),
+        *,
+        written_in: str | None = None,
+        reader_copy: bool = False,
     ) -> Message:
-        out = letter_message(letter, language, kind, buttons)
+        out = letter_message(
+            letter, language, kind, buttons, written_in=written_in, reader_copy=reader_copy
+        )
         rendered[out.html] = "letter"
         return out
 

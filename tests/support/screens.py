@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import unescape
 
 from bot.renderer import Message, Renderer
+from bot.sender import written_case
 from conversations.effects import Effect, Say, SendCalendar, SendData, SendLetter
 
 __all__ = ["Screen", "screens", "visible"]
@@ -50,8 +51,15 @@ def screens(effects: list[Effect], renderer: Renderer, language: str) -> list[Sc
             message = renderer.message(effect, language)
             shown.append(_screen(effect.message, message))
         elif isinstance(effect, SendLetter):
-            letter = renderer.letter(effect.case, effect.letter)
-            message = renderer.letter_message(letter, language, effect.letter, effect.buttons)
+            letter = renderer.letter(written_case(effect), effect.letter)
+            message = renderer.letter_message(
+                letter,
+                language,
+                effect.letter,
+                effect.buttons,
+                written_in=effect.language,
+                reader_copy=effect.reader_copy,
+            )
             shown.append(_screen("letter", message, is_letter=True))
             shown.append(Screen("file", letter.filename))
         elif isinstance(effect, SendCalendar | SendData):
