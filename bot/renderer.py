@@ -235,7 +235,7 @@ class Renderer:
         elif button.label == "timezone":
             text = (button.arg or "").replace("_", " ")
         elif button.label == "language":  # every language by its own name
-            text = language_name(button.arg or "")
+            text = language_name(button.arg or "", listed=True)
         else:
             key = f"{button.label}.{button.arg}" if button.arg else button.label
             text = self._label_tables[language][key]

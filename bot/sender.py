@@ -38,7 +38,6 @@ from jinja2 import TemplateError
 
 from bot import export
 from bot.delivery import MAIL_FAILED, MAIL_SENT, parts
-from bot.evidence import evidence_pack
 from bot.ics import calendar_file
 from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
@@ -427,6 +426,8 @@ class Sender:
                 raise PermanentFailure("no SMTP server configured")
             await self._mailer.send(compose(effect.case, self._renderer, self._mailer.config))
         elif isinstance(effect, SendEvidence):
+            from bot.evidence import evidence_pack  # the PDF library loads when first needed
+
             # a PDF takes a moment to lay out (seconds for the first, with its fonts): not on
             # the event loop, where every other chat's messages wait
             name, content = await asyncio.to_thread(

@@ -54,17 +54,20 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", " ", no_marks).strip()
 
 
-def language_name(code: str, language: str | None = None) -> str:
-    """One of the bot's languages by its name in ``language`` (CLDR), by default its own name,
-    as a person looks for it in a list: "Deutsch", "Português (Brasil)"."""
+def language_name(code: str, language: str | None = None, *, listed: bool = False) -> str:
+    """One of the bot's languages by its name in ``language`` (CLDR), by default its own name:
+    as a sentence writes it ("en allemand", "auf Deutsch"), or ``listed`` as a person looks
+    for it in a list ("Français", "Português (Brasil)")."""
     locale = Locale.parse(babel_locale(code))
     name = locale.get_display_name(babel_locale(language or code)) or code
-    return name[:1].upper() + name[1:]
+    return name[:1].upper() + name[1:] if listed else name
 
 
 def language_names(code: str) -> frozenset[str]:
     """What a person may type to mean the language: its name in every language the bot has."""
-    return frozenset({language_name(code), *(language_name(code, lang) for lang in LANGUAGES)})
+    return frozenset(
+        {language_name(code, listed=True), *(language_name(code, lang) for lang in LANGUAGES)}
+    )
 
 
 #: Articles a country's name may be typed with ("the Netherlands", "la France", "die Schweiz").

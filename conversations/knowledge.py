@@ -38,7 +38,7 @@ KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
 CATALOGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
 
 #: Languages the bot speaks. Every translated field in the data must have all of them.
-LANGUAGES: tuple[str, ...] = ("en", "de")
+LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es", "pl", "nl", "pt-BR")
 
 #: Where a client's language tag has no exact match, the variant a bare or unknown-region tag
 #: gets ("pt" and "pt-AO": European Portuguese where the bot has it), and the tags that mean
@@ -212,7 +212,9 @@ class Regulator(Fact):
         return self.complaint_languages[0]
 
     def accepts(self, language: str) -> bool:
-        return language in self.complaint_languages
+        """Whether a complaint in ``language`` is taken (a regional tag by its language:
+        pt-BR is Portuguese)."""
+        return language.split("-")[0] in self.complaint_languages
 
 
 class MetaContact(Fact):

@@ -57,7 +57,7 @@ def complaint_language(case: Case, knowledge: Knowledge) -> str:
     the person's (with a note to translate it)."""
     assert case.country is not None and case.language is not None
     regulator = knowledge.regulator_for(case.country, case.region)
-    if regulator is None or regulator.accepts(case.language.split("-")[0]):
+    if regulator is None or regulator.accepts(case.language):
         return case.language
     written = [
         lang

@@ -103,7 +103,8 @@ async def test_the_follow_up_reminder_then_the_complaint_then_the_authority(
     again = (await bot.storage.reminders(client.chat_id))[FOLLOWUP]
     assert asked + timedelta(days=7) <= again <= utc_now() + timedelta(days=7)
 
-    assert await client.tap("escalated:send_complaint") == ["letter", "complaint_now"]
+    # in English to a German authority: the German complaint, the person's copy, then what next
+    assert await client.tap("escalated:send_complaint") == ["letter", "letter", "complaint_now"]
 
     sent = utc_now()
     assert await client.tap("escalated:complaint_sent") == ["complaint_sent"]

@@ -138,7 +138,8 @@ async def test_country_suggestions_are_buttons(bot: RunningBot) -> None:
         for b in row
     ]
     assert "country:DE" in suggested
-    assert await client.tap("country:DE") == ["country_set", "ask_email"]
+    # chatting in English, in Germany: German is offered once, before the e-mail question
+    assert await client.tap("country:DE") == ["country_set", "language_offer", "ask_email"]
 
 
 async def test_change_alerts_are_a_yes_that_settings_mydata_and_delete_cover(

@@ -334,12 +334,25 @@ def test_a_period_that_is_only_a_guide_is_not_called_the_law(
 def test_the_complaint_language_is_named_when_it_is_not_the_persons(
     knowledge: Knowledge, renderer: Renderer
 ) -> None:
+    """The CNIL takes complaints in French only: for an English speaker in France the complaint
+    is written in French (the bot writes French), with an English copy marked as the copy, and
+    the chat says which to send; an authority whose language the bot does not write (Estonia)
+    is named with its languages, to translate."""
     walk = submitted(knowledge, "FR")
     walk.press("submitted:no_code_needed")
     effects = walk.press("waiting:escalate")
+    written = [(e.letter, e.language, e.reader_copy) for e in effects if isinstance(e, SendLetter)]
+    assert written[1:] == [("complaint", "fr", False), ("complaint", None, True)]
     (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
-    assert "expects complaints in French" in renderer.message(escalated, "en").plain
-    assert "Französisch" in renderer.message(escalated, "de").plain
+    assert "so I wrote yours in French" in renderer.message(escalated, "en").plain
+    assert "auf Französisch" in renderer.message(escalated, "de").plain
+    walk = submitted(knowledge, "EE")
+    walk.press("submitted:no_code_needed")
+    effects = walk.press("waiting:escalate")
+    kinds = [(e.letter, e.language) for e in effects if isinstance(e, SendLetter)]
+    assert kinds == [("followup", None), ("complaint", None)]  # no Estonian letters (yet)
+    (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
+    assert "complaints in Estonian" in renderer.message(escalated, "en").plain
 
 
 @pytest.mark.parametrize(
@@ -536,7 +549,9 @@ def test_send_the_complaint_now_shows_it_again(knowledge: Knowledge) -> None:
     walk = escalated(knowledge)
     walk.advance(timedelta(days=15))
     out = walk.press("escalated:send_complaint")
-    assert [e.letter for e in out if isinstance(e, SendLetter)] == ["complaint"]
+    # in the authority's language, then the person's copy (where the two differ)
+    texts = [(e.letter, e.reader_copy) for e in out if isinstance(e, SendLetter)]
+    assert texts in ([("complaint", False)], [("complaint", False), ("complaint", True)])
     assert "escalated:complaint_sent" in values(only(out, "complaint_now"))
     assert walk.case.step is Step.ESCALATED
 
