@@ -37,7 +37,17 @@ from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
 from bot.renderer import Message, RenderedButton, Renderer
 from bot.sender import ChatUnreachable, MessageGone, RetryLater
-from conversations import LANGUAGES, Button, Command, Edited, Event, Media, Press, Text
+from conversations import (
+    LANGUAGES,
+    Button,
+    Command,
+    Edited,
+    Event,
+    Media,
+    Press,
+    Text,
+    supported_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,32 +271,36 @@ async def set_command_menus(
     app: Application[Any, Any, Any, Any, Any, Any], renderer: Renderer
 ) -> None:
     """One command menu, description and short description per language (for private chats;
-    English is also the fallback). Telegram's language codes carry no region: pt-BR's are set
-    for "pt".
+    English is also the fallback). Telegram's language codes carry no region: "pt" gets the
+    variant a bare "pt" is served in (``supported_language``: pt-PT where the bot has it).
 
     Best-effort: each call is retried a few times on Telegram's errors and then left; the bot
     works without a menu (commands can still be typed).
     """
     scope = BotCommandScopeAllPrivateChats()
-    for lang in LANGUAGES:
+    for tag, lang in menu_languages().items():
         commands = [
             BotCommand(name, renderer.label(Button(label=f"command.{name}"), lang))
             for name in COMMANDS
         ]
-        languages: tuple[str | None, ...] = (lang, None) if lang == "en" else (lang,)
         description = renderer.label(Button(label="bot.description"), lang)[:DESCRIPTION_MAX]
         short = renderer.label(Button(label="bot.short_description"), lang)[:SHORT_DESCRIPTION_MAX]
-        for code in languages:
-            tag = code.split("-")[0] if code else None  # Telegram's tags carry no region
-            await best_effort("setMyCommands", _set_menu(app, commands, scope, tag))
+        for code in (tag, None) if tag == "en" else (tag,):
+            await best_effort("setMyCommands", _set_menu(app, commands, scope, code))
             await best_effort(
                 "setMyDescription",
-                app.bot.set_my_description(description=description, language_code=tag),
+                app.bot.set_my_description(description=description, language_code=code),
             )
             await best_effort(
                 "setMyShortDescription",
-                app.bot.set_my_short_description(short_description=short, language_code=tag),
+                app.bot.set_my_short_description(short_description=short, language_code=code),
             )
+
+
+def menu_languages() -> dict[str, str]:
+    """Telegram's two-letter code -> the bot's language its menus are in."""
+    tags = dict.fromkeys(language.split("-")[0] for language in LANGUAGES)
+    return {tag: supported_language(tag) for tag in tags}
 
 
 async def _set_menu(
