@@ -26,6 +26,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "pl": ("tak", "t", "ok", "okej", "jasne", "pewnie", "dobrze", "zgoda"),
         "nl": ("ja", "j", "jawel", "jazeker", "ok", "oké", "prima", "goed", "is goed"),
         "pt-BR": ("sim", "s", "claro", "pode", "ok", "beleza", "isso", "com certeza"),
+        "sv": ("ja", "japp", "jo", "visst", "absolut", "okej", "ok", "gärna"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -36,6 +37,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "pl": ("nie", "n", "nie dzięki", "nie, dziękuję", "raczej nie", "nie chcę"),
         "nl": ("nee", "n", "neen", "nope", "nee dank je", "liever niet", "niet"),
         "pt-BR": ("não", "n", "nem", "não obrigado", "não obrigada", "agora não", "negativo"),
+        "sv": ("nej", "nä", "nej tack", "inte", "aldrig", "nix"),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -54,6 +56,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "pl": ("pomiń", "dalej", "brak", "nic", "żadne", "bez komentarza", "nic do dodania"),
         "nl": ("overslaan", "sla over", "volgende", "verder", "niks", "niets", "geen"),
         "pt-BR": ("pular", "pula", "nenhum", "nenhuma", "próximo", "sem comentários"),
+        "sv": ("hoppa över", "skippa", "hoppa", "strunta i det", "inget", "vidare"),
     },
 }
 

@@ -48,6 +48,12 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
         "situação particular",
         "reclamação",
     ),
+    "sv": (
+        "artikel 21.1 i dataskyddsförordningen",
+        "invändning",
+        "specifika situation",
+        "klagomål",
+    ),
 }
 
 

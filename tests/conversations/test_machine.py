@@ -11,7 +11,7 @@ from conversations import machine, steps
 from conversations.case import Case, Reason, Step
 from conversations.effects import Effect, Forget, Notice, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
-from conversations.knowledge import Knowledge, Platform
+from conversations.knowledge import LANGUAGES, Knowledge, Platform
 from tests.support.walks import START, Walk, said
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -823,3 +823,19 @@ def test_the_brain_reads_a_typed_label_in_any_language_as_its_button(
     assert new_case.step is Step.LINKED and len(new_case.platforms) == 2
     unlabelled, _ = machine.step(case, Text(text="Beide"), NOW, knowledge)
     assert unlabelled.platforms == ()  # without the label texts, nothing is guessed
+
+
+def test_no_typed_short_answer_means_two_things() -> None:
+    """Short answers are read in every language at once: a word that is "no" in one language
+    and "skip" in another would be read one way only (whichever came last)."""
+    from conversations import answers
+    from conversations.countries import normalize
+
+    meanings: dict[str, set[str]] = {}
+    for meaning, languages in answers.WORDS.items():
+        for words in languages.values():
+            for word in words:
+                meanings.setdefault(normalize(word), set()).add(meaning)
+    assert {w: m for w, m in meanings.items() if len(m) > 1} == {}
+    for languages in answers.WORDS.values():  # every language the bot speaks has its words
+        assert set(languages) == set(LANGUAGES)
