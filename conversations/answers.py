@@ -27,6 +27,11 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "nl": ("ja", "j", "jawel", "jazeker", "ok", "oké", "prima", "goed", "is goed"),
         "pt-BR": ("sim", "s", "claro", "pode", "ok", "beleza", "isso", "com certeza"),
         "sv": ("ja", "japp", "jo", "visst", "absolut", "okej", "ok", "gärna"),
+        "pt-PT": ("sim", "s", "claro", "pode ser", "está bem", "ok", "com certeza", "isso mesmo"),
+        "cs": ("ano", "jo", "jasně", "ok", "okej", "určitě", "souhlasím", "přesně tak"),
+        "da": ("ja", "jep", "ja tak", "jamen ja", "okay", "ok", "gerne", "selvfølgelig"),
+        "el": ("ναι", "ναί", "εντάξει", "οκ", "σωστά", "φυσικά", "βεβαίως", "μάλιστα", "nai"),
+        "hu": ("igen", "i", "aha", "persze", "oké", "rendben", "mehet"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -38,6 +43,19 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "nl": ("nee", "n", "neen", "nope", "nee dank je", "liever niet", "niet"),
         "pt-BR": ("não", "n", "nem", "não obrigado", "não obrigada", "agora não", "negativo"),
         "sv": ("nej", "nä", "nej tack", "inte", "aldrig", "nix"),
+        "pt-PT": (
+            "não",
+            "n",
+            "não obrigado",
+            "nada disso",
+            "de modo nenhum",
+            "nem pensar",
+            "negativo",
+        ),
+        "cs": ("ne", "nee", "nechci", "nesouhlasím", "radši ne", "to ne", "v žádném případě"),
+        "da": ("nej", "nej tak", "nix", "næ", "nope", "ikke nu", "slet ikke"),
+        "el": ("όχι", "οχι", "όχι ευχαριστώ", "καθόλου", "ποτέ", "oxi", "ochi"),
+        "hu": ("nem", "nem kérem", "inkább nem", "nem köszönöm"),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -57,6 +75,11 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "nl": ("overslaan", "sla over", "volgende", "verder", "niks", "niets", "geen"),
         "pt-BR": ("pular", "pula", "nenhum", "nenhuma", "próximo", "sem comentários"),
         "sv": ("hoppa över", "skippa", "hoppa", "strunta i det", "inget", "vidare"),
+        "pt-PT": ("saltar", "passar", "ignorar", "seguinte", "avançar"),
+        "cs": ("přeskočit", "přeskoč", "dál", "další", "nic", "vynechat", "bez toho"),
+        "da": ("spring over", "spring", "drop det", "ingenting", "intet", "ikke noget", "næste"),
+        "el": ("παράλειψη", "παράλειψε", "προσπέρασε", "επόμενο", "τίποτα", "πάσο"),
+        "hu": ("kihagyás", "kihagyom", "tovább", "semmi", "nincs"),
     },
 }
 

@@ -38,7 +38,22 @@ KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
 CATALOGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
 
 #: Languages the bot speaks. Every translated field in the data must have all of them.
-LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es", "pl", "nl", "pt-BR", "sv")
+LANGUAGES: tuple[str, ...] = (
+    "en",
+    "de",
+    "fr",
+    "it",
+    "es",
+    "pl",
+    "nl",
+    "pt-BR",
+    "sv",
+    "pt-PT",
+    "cs",
+    "da",
+    "el",
+    "hu",
+)
 
 #: Where a client's language tag has no exact match, the variant a bare or unknown-region tag
 #: gets ("pt" and "pt-AO": European Portuguese where the bot has it), and the tags that mean

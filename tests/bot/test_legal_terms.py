@@ -54,6 +54,21 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
         "specifika situation",
         "klagomål",
     ),
+    "pt-PT": ("artigo 21.º, n.º 1, do RGPD", "oposição", "situação particular", "reclamação"),
+    "cs": ("čl. 21 odst. 1 GDPR", "námitku", "konkrétní situace", "stížnost"),
+    "da": (
+        "artikel 21, stk. 1, i databeskyttelsesforordningen",
+        "indsigelse",
+        "særlige situation",
+        "klage",
+    ),
+    "el": ("άρθρο 21 παρ. 1 ΓΚΠΔ", "εναντίωση", "ιδιαίτερη κατάσταση", "καταγγελία"),
+    "hu": (
+        "GDPR 21. cikk (1) bekezdés",
+        "tiltakoz",
+        "saját helyzetemmel kapcsolatos okok",
+        "panasz",
+    ),
 }
 
 
