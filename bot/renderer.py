@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
@@ -36,11 +35,13 @@ from conversations import (
     Notice,
     Say,
     babel_locale,
+    catalog_file,
     country_name,
     language_name,
     letter_context,
     letter_language,
     letter_templates,
+    parsed_catalog,
     subdivision_names,
 )
 
@@ -135,15 +136,22 @@ class Renderer:
     def __init__(self, knowledge: Knowledge, templates_dir: Path = TEMPLATES_DIR) -> None:
         self.knowledge = knowledge
         self.templates_dir = templates_dir
-        self._chat = {lang: self._environment(lang, html=True) for lang in LANGUAGES}
-        self._letters = {lang: self._environment(lang, html=False) for lang in LANGUAGES}
+        translations = {lang: self._translations(lang) for lang in LANGUAGES}
+        self._chat = {
+            lang: self._environment(lang, translations[lang], html=True) for lang in LANGUAGES
+        }
+        self._letters = {
+            lang: self._environment(lang, translations[lang], html=False) for lang in LANGUAGES
+        }
         self._templates: dict[tuple[str, str], Template] = {}
         #: messages with a shared context (``SHARED_CONTEXT``), rendered once
         self._shared: dict[_RenderKey, Message] = {}
         #: rendered button labels by (label key, argument, selected, language): fixed text
         self._labels: dict[tuple[str, str | None, bool, str], str] = {}
 
-    def _environment(self, language: str, *, html: bool) -> Environment:
+    def _environment(
+        self, language: str, translations: NullTranslations, *, html: bool
+    ) -> Environment:
         env = Environment(
             loader=FileSystemLoader(self.templates_dir),
             undefined=StrictUndefined,
@@ -155,7 +163,7 @@ class Renderer:
             extensions=["jinja2.ext.i18n"],
         )
         cldr = babel_locale(language)
-        env.install_gettext_translations(self._translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(
             knowledge=self.knowledge,
             language=language,
@@ -179,13 +187,11 @@ class Renderer:
         return env
 
     def _translations(self, language: str) -> NullTranslations:
-        po = self.templates_dir / "locale" / babel_locale(language) / "LC_MESSAGES" / "messages.po"
+        po = catalog_file(self.templates_dir / "locale", language)
         if not po.exists():
             return NullTranslations()
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=babel_locale(language))
         buffer = io.BytesIO()
-        write_mo(buffer, catalog)
+        write_mo(buffer, parsed_catalog(po))
         buffer.seek(0)
         return Translations(fp=buffer)
 

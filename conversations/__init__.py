@@ -36,7 +36,15 @@ from conversations.effects import (
     SendLetter,
 )
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
-from conversations.knowledge import LANGUAGES, Knowledge, Platform, babel_locale, supported_language
+from conversations.knowledge import (
+    LANGUAGES,
+    Knowledge,
+    Platform,
+    babel_locale,
+    catalog_file,
+    parsed_catalog,
+    supported_language,
+)
 from conversations.knowledge import load as load_knowledge
 from conversations.law import writes_complaint
 from conversations.letter import context as letter_context
@@ -90,6 +98,7 @@ __all__ = [
     "ask",
     "authority_report_due",
     "babel_locale",
+    "catalog_file",
     "checked_email",
     "checked_own_words",
     "checkin",
@@ -107,6 +116,7 @@ __all__ = [
     "load_knowledge",
     "mermaid",
     "normalize",
+    "parsed_catalog",
     "resolve_country",
     "step",
     "subdivision_names",

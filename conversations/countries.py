@@ -63,6 +63,7 @@ def language_name(code: str, language: str | None = None, *, listed: bool = Fals
     return name[:1].upper() + name[1:] if listed else name
 
 
+@cache  # CLDR lookups for a fixed set of codes: the same answer every time
 def language_names(code: str) -> frozenset[str]:
     """What a person may type to mean the language: its name in every language the bot has."""
     return frozenset(

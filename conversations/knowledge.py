@@ -28,10 +28,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog as PoCatalog
 
 KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
 #: The gettext catalogs the texts' translations come from (shared with the chat).
@@ -550,20 +553,31 @@ def load(path: Path = KNOWLEDGE_FILE, catalogs_dir: Path = CATALOGS_DIR) -> Know
     return parse(path.read_text(encoding="utf-8"), read_catalogs(catalogs_dir))
 
 
-def read_catalogs(catalogs_dir: Path) -> dict[str, Catalog]:
-    """Every language's translations, from its ``messages.po`` (fuzzy entries do not count)."""
+def catalog_file(catalogs_dir: Path, language: str) -> Path:
+    """Where a language's gettext catalog is (``pt-BR`` -> ``pt_BR/LC_MESSAGES/messages.po``)."""
+    return catalogs_dir / babel_locale(language) / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def parsed_catalog(po: Path) -> PoCatalog:
+    """A catalog file, parsed once per process: the knowledge data and the renderer's
+    gettext both read it from here."""
     from babel.messages.pofile import read_po  # the shell's dependency too; only loading needs it
 
+    with po.open("rb") as f:
+        return read_po(f, locale=po.parent.parent.name)  # the directory is the CLDR name
+
+
+def read_catalogs(catalogs_dir: Path) -> dict[str, Catalog]:
+    """Every language's translations, from its ``messages.po`` (fuzzy entries do not count)."""
     catalogs: dict[str, Catalog] = {}
     for language in LANGUAGES:
-        po = catalogs_dir / language.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+        po = catalog_file(catalogs_dir, language)
         if not po.exists():
             continue
-        with po.open("rb") as f:
-            catalog = read_po(f)
         catalogs[language] = {
             m.id: m.string
-            for m in catalog
+            for m in parsed_catalog(po)
             if isinstance(m.id, str) and m.id and isinstance(m.string, str) and not m.fuzzy
         }
     return catalogs

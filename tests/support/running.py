@@ -21,7 +21,7 @@ from bot.renderer import Letter, Message, Renderer
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram_adapter import set_command_menus
-from conversations import Button, Case, LetterKind, Say
+from conversations import Case, Say
 from tests.support import key_file_for, sealer_for_db
 from tests.support.telegram import TOKEN, FakeBotAPI, TelegramClient
 
@@ -106,18 +106,8 @@ def record_templates(renderer: Renderer, rendered: dict[str, str]) -> None:
         rendered[out.html] = say.message
         return out
 
-    def recorded_letter_message(
-        letter: Letter,
-        language: str,
-        kind: LetterKind = "objection",
-        buttons: tuple[tuple[Button, ...], ...] = (),
-        *,
-        written_in: str | None = None,
-        reader_copy: bool = False,
-    ) -> Message:
-        out = letter_message(
-            letter, language, kind, buttons, written_in=written_in, reader_copy=reader_copy
-        )
+    def recorded_letter_message(letter: Letter, *args: Any, **kwargs: Any) -> Message:
+        out = letter_message(letter, *args, **kwargs)
         rendered[out.html] = "letter"
         return out
 
