@@ -113,6 +113,7 @@ class Letter:
     form_text: str  # what goes into the form's free-text field
     full_text: str  # the complete objection, for the .txt document
     filename: str
+    language: str  # the language it is written in
 
 
 def _shared_key(say: Say, language: str) -> _RenderKey | None:
@@ -284,7 +285,8 @@ class Renderer:
             full_text = full_text.replace(OWN_WORDS_MARK, own_words)
         if kind != "objection":  # the follow-up and complaint are the texts to copy
             form_text = full_text
-        return Letter(form_text=form_text, full_text=full_text, filename=f"{kind}-{language}.txt")
+        filename = f"{kind}-{language}.txt"
+        return Letter(form_text, full_text, filename, language)
 
     def email(self, case: Case, letter: Letter) -> tuple[str, str]:
         """Subject and plain-text body of the e-mail copy (``templates/email/<lang>/``)."""
@@ -310,13 +312,12 @@ class Renderer:
         kind: LetterKind = "objection",
         buttons: tuple[tuple[Button, ...], ...] = (),
         *,
-        written_in: str | None = None,
         reader_copy: bool = False,
     ) -> Message:
         """A text as a chat message (in the chat's ``language``): tap-to-copy text, a copy button
-        where it fits, then ``buttons`` (the form to paste it into). ``written_in``: the text's
-        own language where it is not the chat's; ``reader_copy``: it is the person's copy of a text
-        sent in another language."""
+        where it fits, then ``buttons`` (the form to paste it into); named with the language it
+        is written in where that is not the chat's. ``reader_copy``: it is the person's copy of a
+        text sent in another language."""
         text = letter.form_text
         env = self._chat[language]
         template = env.get_template("chat/letter.html.j2")
@@ -325,7 +326,7 @@ class Renderer:
             fits_chat=len(text) <= CHAT_TEXT_MAX,
             kind=kind,
             form=bool(buttons),
-            written_in=written_in or language,
+            written_in=letter.language,
             reader_copy=reader_copy,
         )
         html = html.strip()

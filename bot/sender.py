@@ -411,7 +411,6 @@ class Sender:
                         item.language,
                         effect.letter,
                         effect.buttons,
-                        written_in=effect.language,
                         reader_copy=effect.reader_copy,
                     )
                     await self._transport.send_message(chat, message)

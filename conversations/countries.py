@@ -98,17 +98,27 @@ def variants(name: str) -> set[str]:
     return forms
 
 
-def languages_of(country: str) -> list[str]:
+@cache
+def official_in(language: str, country: str) -> bool:
+    """Whether ``language`` ("tr", "pt-BR") is an official language of ``country`` (CLDR, de
+    facto official ones included): Turkish in Cyprus, not in Germany."""
+    from babel.languages import get_official_languages
+
+    return language.split("-")[0] in get_official_languages(country, de_facto=True)
+
+
+@cache
+def languages_of(country: str) -> tuple[str, ...]:
     """The bot's languages, other than English, that are official in ``country`` (CLDR, de
     facto official ones included): for Belgium Dutch, French and German, for Brazil pt-BR."""
     from babel.languages import get_official_languages
 
-    found = []
+    found: list[str] = []
     for code in get_official_languages(country, de_facto=True):
         language = supported_language(f"{code}-{country}", default="")
         if language and language != "en" and language not in found:
             found.append(language)
-    return found
+    return tuple(found)
 
 
 def country_name(code: str, language: str) -> str:

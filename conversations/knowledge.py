@@ -58,6 +58,12 @@ LANGUAGES: tuple[str, ...] = (
     "hu",
 )
 
+#: The languages the bot speaks for people who live under the GDPR (or the UK's, Switzerland's
+#: law) without it being an official language there: Ukrainian, Turkish, Arabic, Russian. Their
+#: texts to Meta are written in English unless the language is official in the person's country
+#: (Turkish in Cyprus) or they choose their own; the complaint goes in the authority's language.
+GUEST_LANGUAGES: frozenset[str] = frozenset({"uk", "tr", "ar", "ru"})
+
 #: Where a client's language tag has no exact match, the variant a bare or unknown-region tag
 #: gets ("pt" and "pt-AO": European Portuguese where the bot has it), and the tags that mean
 #: another one (Norwegian: "no" and Nynorsk "nn" are served in Bokmål).

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.case import Case
+from conversations.countries import official_in
 from conversations.effects import LetterKind
-from conversations.knowledge import Knowledge
+from conversations.knowledge import GUEST_LANGUAGES, Knowledge
 
 
 def template_names(
@@ -32,12 +33,22 @@ def template_names(
 
 def written_in(case: Case, letter: LetterKind = "objection") -> str:
     """The language a text to Meta is written in: the one the person chose for it (English, if
-    they prefer), else their chat's. The complaint is in the case's language as given (the
+    they prefer), else ``usual_language``. The complaint is in the case's language as given (the
     shell renders it from a copy of the case in the authority's, ``SendLetter.language``)."""
     assert case.language is not None
     if letter == "complaint":
         return case.language
-    return case.letter_language or case.language
+    return case.letter_language or usual_language(case)
+
+
+def usual_language(case: Case) -> str:
+    """The language a text to Meta is written in unless the person chooses: their chat's, but
+    English for a guest language (``GUEST_LANGUAGES``) that is not official in their country --
+    Meta's reviewers for Europe read English, not necessarily Ukrainian or Arabic."""
+    assert case.language is not None
+    if case.language in GUEST_LANGUAGES and not official_in(case.language, case.country or ""):
+        return "en"
+    return case.language
 
 
 def context(case: Case, knowledge: Knowledge) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations import answers, countries, law, timekeeping
+from conversations import answers, countries, law, letter, timekeeping
 from conversations.case import OWN_WORDS_MAX_CHARS, Case, Reason, Step
 from conversations.checks import checked_email, checked_own_words
 from conversations.contract import Context, Move, Rejected, Result, Stay, StepSpec, Updates
@@ -214,7 +214,7 @@ def arrive_at_email(case: Case, trigger: Trigger, ctx: Context) -> tuple[Case, l
         return case, []
     offer = Say(
         message="language_offer",
-        context={"languages": offered},
+        context={"languages": list(offered)},
         buttons=tuple(
             (Button(label="language", arg=lang, data=f"lang:{lang}"),) for lang in offered
         ),
@@ -357,13 +357,15 @@ def letter_buttons(case: Case, knowledge: Knowledge) -> tuple[tuple[Button, ...]
         if third_party
         else ()
     )
-    # the text to Meta in English instead, or back in the chat's language
+    # the text to Meta in English instead, or (back) in the chat's language
     if case.language == "en":
         written: tuple[tuple[Button, ...], ...] = ()
-    elif case.letter_language == "en":
-        written = ((press(s, "in_own", "letter.in_own"),),)
-    else:
+    elif letter.written_in(case) != "en":
         written = ((press(s, "in_english", "letter.in_english"),),)
+    elif letter.usual_language(case) == "en":  # a guest language: English unless they choose
+        written = ((press(s, "in_own", "letter.in_own_first"),),)
+    else:
+        written = ((press(s, "in_own", "letter.in_own"),),)
     return (
         (press(s, "submitted", "letter.submitted"),),
         *evidence,
@@ -437,16 +439,16 @@ def on_letter_press(case: Case, value: str, ctx: Context) -> Result:
     if value == "change":
         return Stay(effects=[change_what(case)], ask_again=False)
     if value in ("in_english", "in_own") and case.language != "en":
-        written = "en" if value == "in_english" else None
+        # None: the usual language (``letter.usual_language``), which follows the chat's
+        chosen = "en" if value == "in_english" else case.language
+        written = None if chosen == letter.usual_language(case) else chosen
         rewritten = case.model_copy(update={"letter_language": written})
         links = form_links(rewritten, ctx.knowledge)
         return Stay(
             {"letter_language": written},
             effects=[
                 SendLetter(case=rewritten, buttons=links),
-                Say(
-                    message="letter_language_set", context={"written_in": written or case.language}
-                ),
+                Say(message="letter_language_set", context={"written_in": chosen}),
                 *ask_letter(rewritten, ctx.knowledge),
             ],
             ask_again=False,

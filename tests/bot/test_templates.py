@@ -290,7 +290,7 @@ def test_letter_message_offers_a_copy_button_only_when_it_fits(renderer: Rendere
     long_letter = renderer.letter(case_for("DE", "en"))
     assert len(long_letter.form_text) > 256
     assert renderer.letter_message(long_letter, "en").buttons == ()
-    short = type(long_letter)(form_text="x" * 120, full_text="x", filename="f.txt")
+    short = type(long_letter)("x" * 120, "x", "f.txt", "en")
     ((button,),) = renderer.letter_message(short, "en").buttons
     assert button.copy_text == "x" * 120
 

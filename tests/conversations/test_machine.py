@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.renderer import Renderer
-from conversations import machine, steps
+from conversations import letter_language, machine, steps
 from conversations.case import Case, Reason, Step
 from conversations.effects import Effect, Forget, Notice, Say, SendData, SendLetter
 from conversations.events import Command, Event, Media, Press, Reminder, Text
@@ -839,3 +840,46 @@ def test_no_typed_short_answer_means_two_things() -> None:
     assert {w: m for w, m in meanings.items() if len(m) > 1} == {}
     for languages in answers.WORDS.values():  # every language the bot speaks has its words
         assert set(languages) == set(LANGUAGES)
+
+
+def letter_buttons(effects: Sequence[Effect]) -> dict[str, str]:
+    """The letter step's buttons, data -> label key."""
+    buttons = [b for e in effects if isinstance(e, Say) for row in e.buttons for b in row]
+    return {str(b.data): b.label for b in buttons}
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "usual"),
+    [
+        ("uk", "DE", "en"),
+        ("ar", "FR", "en"),
+        ("tr", "CY", "tr"),
+        ("de", "DE", "de"),
+        ("fr", "DE", "fr"),
+    ],
+)
+def test_a_guest_languages_text_to_meta_is_in_english_unless_official_there(
+    knowledge: Knowledge, language: str, country: str, usual: str
+) -> None:
+    """Ukrainian in Germany: the objection in English (Meta's European reviewers read it), one tap
+    to have it in Ukrainian and back; Turkish in Cyprus (official there) and any EU language in
+    its own; the complaint is left to the authority's language."""
+    case = at_letter(knowledge, country).model_copy(update={"language": language})
+    assert letter_language(case) == usual and letter_language(case, "followup") == usual
+    assert letter_language(case, "complaint") == language
+    buttons = letter_buttons(steps.ask(case, knowledge))
+    if usual == "en":
+        assert buttons["letter:in_own"] == "letter.in_own_first"
+        own, effects = machine.step(case, Press(data="letter:in_own"), NOW, knowledge)
+        assert own.letter_language == language and letter_language(own) == language
+        (sent,) = [e for e in effects if isinstance(e, SendLetter)]
+        assert letter_language(sent.case) == language
+        assert letter_buttons(effects)["letter:in_english"] == "letter.in_english"
+        back, _ = machine.step(own, Press(data="letter:in_english"), NOW, knowledge)
+        assert back.letter_language is None and letter_language(back) == "en"
+    else:
+        assert buttons["letter:in_english"] == "letter.in_english"
+        english, _ = machine.step(case, Press(data="letter:in_english"), NOW, knowledge)
+        assert english.letter_language == "en"
+        own, _ = machine.step(english, Press(data="letter:in_own"), NOW, knowledge)
+        assert own.letter_language is None and letter_language(own) == language

@@ -57,7 +57,6 @@ def screens(effects: list[Effect], renderer: Renderer, language: str) -> list[Sc
                 language,
                 effect.letter,
                 effect.buttons,
-                written_in=effect.language,
                 reader_copy=effect.reader_copy,
             )
             shown.append(_screen("letter", message, is_letter=True))
