@@ -19,8 +19,15 @@ Rules:
   (``add_font(variations=...)``), but that takes seconds per style, so it is instanced once per
   process with fontTools (fpdf2's own font library): cut down to the scripts the bot writes,
   as static regular and bold TTFs in a private temporary folder. fpdf2 then embeds only the
-  glyphs a pack uses (a pack is some tens of kB). Arabic or Hebrew would need another Noto
-  family and text shaping (uharfbuzz).
+  glyphs a pack uses (a pack is some tens of kB).
+- Arabic (the bot writes it; a person may type it anywhere) needs its own font and text
+  shaping: Noto Sans Arabic (``fontpkg-noto-sans-arabic``) is the fallback font for every
+  character Noto Sans lacks, made only when a pack has Arabic script in it, and then fpdf2
+  shapes the text with HarfBuzz (``uharfbuzz``) and lays out each paragraph in its own
+  direction (the Unicode bidirectional algorithm); a pack in Arabic is set right-aligned.
+- The pack is in the language of its main document, as sent: the complaint in the
+  authority's language (``complaint_language``, as the chat sends it), else the objection in
+  the language it was written in; the annexes are the texts as they were sent to Meta.
 - The first pack in a process takes a few seconds (the fonts); later ones milliseconds. The
   shell calls this off the event loop.
 """
@@ -30,6 +37,7 @@ from __future__ import annotations
 import atexit
 import io
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -47,12 +55,22 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.renderer import Renderer
-from conversations import Case, babel_locale, writes_complaint
+from conversations import (
+    RIGHT_TO_LEFT,
+    Case,
+    babel_locale,
+    complaint_language,
+    letter_language,
+    writes_complaint,
+)
 
-FONT = "NotoSans"
-#: The variable font's file in the ``fontpkg-noto-sans`` package, and the static instances made
-#: from it: (fpdf2 style, weight).
-FONT_PACKAGE, FONT_FILE = "fontpkg_noto_sans", "files/NotoSans[wdth,wght].ttf"
+FONT, ARABIC_FONT = "NotoSans", "NotoSansArabic"
+#: Each font's variable file in its ``fontpkg-*`` package; the static instances made from it:
+#: (fpdf2 style, weight).
+FONT_FILES = {
+    FONT: ("fontpkg_noto_sans", "files/NotoSans[wdth,wght].ttf"),
+    ARABIC_FONT: ("fontpkg_noto_sans_arabic", "files/NotoSansArabic[wdth,wght].ttf"),
+}
 FONT_STYLES = (("", 400), ("B", 700))
 #: The Unicode blocks kept in the static fonts: every Latin alphabet (EU languages included),
 #: Greek, Cyrillic, combining accents, and the punctuation, currency, letterlike, arrow and
@@ -72,6 +90,19 @@ FONT_BLOCKS = (
     (0xFB00, 0xFB06),  # Latin ligatures
     (0xFFFD, 0xFFFD),  # the replacement character
 )
+#: Arabic script: the letters, its supplements and presentation forms, and the joiners.
+ARABIC_BLOCKS = (
+    (0x0600, 0x06FF),  # Arabic
+    (0x0750, 0x077F),  # Arabic Supplement
+    (0x08A0, 0x08FF),  # Arabic Extended-A
+    (0x200C, 0x200F),  # zero-width (non-)joiner, direction marks
+    (0xFB50, 0xFDFF),  # Arabic Presentation Forms-A
+    (0xFE70, 0xFEFF),  # Arabic Presentation Forms-B
+)
+BLOCKS = {FONT: FONT_BLOCKS, ARABIC_FONT: ARABIC_BLOCKS}
+ARABIC_SCRIPT = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in ARABIC_BLOCKS if low != 0x200C) + "]"
+)
 
 #: Layout, in millimetres and points.
 LINE = 5.2
@@ -84,7 +115,7 @@ DATE_COLUMN = 55.0
 GREY = 95
 
 _fonts_lock = threading.Lock()
-_font_files: dict[str, Path] = {}
+_font_files: dict[str, dict[str, Path]] = {}  # family -> fpdf2 style -> file
 
 
 class _NoMissingGlyphs(logging.Filter):
@@ -109,7 +140,7 @@ def evidence_pack(case: Case, renderer: Renderer, now: datetime) -> tuple[str, b
     _close(counted)
     pdf = _layout(content, now, pages=counted.pages_count)
     try:
-        return f"evidence-pack-{case.language}.pdf", bytes(pdf.output())
+        return f"evidence-pack-{content.language}.pdf", bytes(pdf.output())
     finally:
         _close(pdf)
 
@@ -155,24 +186,27 @@ def _content(case: Case, renderer: Renderer) -> _Content:
         *(["followup"] if case.escalated_at is not None else []),
         *(["proof"] if case.proof is not None else []),
     ]
-    saved = _when(case.proof.received_at, zone, case.language) if case.proof else None
+    # the main document as it is sent: the complaint in the authority's language
+    language = complaint_language(case, knowledge) if complaint else letter_language(case)
+    written = case.model_copy(update={"language": language}) if complaint else case
+    saved = _when(case.proof.received_at, zone, language) if case.proof else None
     labels = renderer.document_labels(
         "evidence",
-        case.language,
+        language,
         complaint=complaint,
         objection=kind == "objection",
         annexes=keys,
         timezone=zone.key,
         proof_saved=saved,
     )
-    main = renderer.letter(case, "complaint" if complaint else "objection").full_text
+    main = renderer.letter(written, "complaint" if complaint else "objection").full_text
     annexes = [_annex(case, renderer, key, labels) for key in keys]
     return _Content(
-        language=case.language,
+        language=language,
         labels=labels,
         main=main,
         signature=complaint and regulator is not None and regulator.signed_complaint,
-        timeline=_timeline(case, labels, zone),
+        timeline=_timeline(case, labels, zone, language),
         annexes=tuple(annexes),
     )
 
@@ -191,10 +225,11 @@ def _annex(case: Case, renderer: Renderer, key: str, labels: dict[str, str]) -> 
     return _Annex(heading=heading, lines=(), letter=False, note=labels["proof.file"])
 
 
-def _timeline(case: Case, labels: dict[str, str], zone: ZoneInfo) -> tuple[tuple[str, str], ...]:
+def _timeline(
+    case: Case, labels: dict[str, str], zone: ZoneInfo, language: str
+) -> tuple[tuple[str, str], ...]:
     """The case's dated milestones, oldest first: each ``timeline.<field>_at`` label names a
     field of the case (read defensively: a field the case does not have is left out)."""
-    language = case.language or "en"
     moments: list[tuple[datetime, str]] = []
     for key, event in labels.items():
         field = key.removeprefix("timeline.")
@@ -250,10 +285,12 @@ def _notes(text: str, prefixes: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 class _Pdf(FPDF):
-    def __init__(self, page_label: str, pages: int | None) -> None:
+    def __init__(self, page_label: str, pages: int | None, *, rtl: bool) -> None:
         super().__init__(format="A4")
         self.page_label = page_label
         self.total_pages = pages
+        self.rtl = rtl  # a right-to-left document: set right-aligned, indents from the right
+        self.align = "R" if rtl else "L"
 
     def footer(self) -> None:
         if self.total_pages is None:  # the counting pass
@@ -267,12 +304,17 @@ class _Pdf(FPDF):
 
 def _layout(content: _Content, now: datetime, *, pages: int | None) -> FPDF:
     labels = content.labels
-    pdf = _Pdf(labels["page"], pages)
+    pdf = _Pdf(labels["page"], pages, rtl=content.language in RIGHT_TO_LEFT)
     pdf.alias_nb_pages("")
     pdf.set_margins(left=22, top=20, right=20)
     pdf.set_auto_page_break(auto=True, margin=18)
-    for style, path in _fonts().items():
+    for style, path in _fonts(FONT).items():
         pdf.add_font(FONT, style=style, fname=path)
+    if pdf.rtl or _has_arabic(content):
+        for style, path in _fonts(ARABIC_FONT).items():
+            pdf.add_font(ARABIC_FONT, style=style, fname=path)
+        pdf.set_fallback_fonts([ARABIC_FONT])
+        pdf.set_text_shaping(use_shaping_engine=True)
     pdf.set_title(f"{labels['title']}: {labels['subject']}")
     pdf.set_lang(content.language)
     pdf.set_creator("optout-bot")
@@ -303,22 +345,22 @@ def _layout(content: _Content, now: datetime, *, pages: int | None) -> FPDF:
     return pdf
 
 
-def _heading(pdf: FPDF, text: str) -> None:
+def _heading(pdf: _Pdf, text: str) -> None:
     pdf.set_font(FONT, "B", HEADING_SIZE)
-    pdf.multi_cell(0, LINE * 1.3, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE * 1.3, text, align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(LINE / 2)
 
 
-def _paragraph(pdf: FPDF, text: str, *, size: float = BODY_SIZE) -> None:
+def _paragraph(pdf: _Pdf, text: str, *, size: float = BODY_SIZE) -> None:
     pdf.set_font(FONT, size=size)
-    pdf.multi_cell(0, LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE, text, align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _notes_box(pdf: FPDF, heading: str, notes: tuple[str, ...]) -> None:
+def _notes_box(pdf: _Pdf, heading: str, notes: tuple[str, ...]) -> None:
     """The notes for the person, set apart in small grey type above the letter."""
     pdf.set_text_color(GREY)
     pdf.set_font(FONT, "B", SMALL_SIZE)
-    pdf.multi_cell(0, LINE * 0.85, heading, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE * 0.85, heading, align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for line in notes:
         _paragraph(pdf, line, size=SMALL_SIZE)
     pdf.set_text_color(0)
@@ -329,7 +371,7 @@ def _notes_box(pdf: FPDF, heading: str, notes: tuple[str, ...]) -> None:
     pdf.set_y(y + LINE)
 
 
-def _letter(pdf: FPDF, lines: tuple[str, ...]) -> None:
+def _letter(pdf: _Pdf, lines: tuple[str, ...]) -> None:
     """A letter line by line: its first line (the subject) bold, list items with a hanging
     indent, indented lines (a quoted text) indented."""
     first = True
@@ -341,53 +383,67 @@ def _letter(pdf: FPDF, lines: tuple[str, ...]) -> None:
         first = False
         stripped = line.lstrip(" ")
         indent = min(len(line) - len(stripped), 8) / 4 * INDENT
-        if stripped.startswith("- "):
+        if pdf.rtl:  # the indent is on the right; a list item's dash leads its own line
+            pdf.multi_cell(
+                pdf.epw - indent, LINE, stripped, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+        elif stripped.startswith("- "):
             pdf.set_x(pdf.l_margin + indent)
             pdf.cell(BULLET, LINE, "-")
             pdf.multi_cell(
                 pdf.epw - indent - BULLET,
                 LINE,
                 stripped[2:],
-                align="L",
+                align=pdf.align,
                 new_x=XPos.LMARGIN,
                 new_y=YPos.NEXT,
             )
         else:
             pdf.set_x(pdf.l_margin + indent)
             pdf.multi_cell(
-                pdf.epw - indent, LINE, stripped, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+                pdf.epw - indent,
+                LINE,
+                stripped,
+                align=pdf.align,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
             )
 
 
-def _verbatim(pdf: FPDF, lines: tuple[str, ...]) -> None:
+def _verbatim(pdf: _Pdf, lines: tuple[str, ...]) -> None:
     """A text exactly as the person gave it, indented under its heading."""
     pdf.set_font(FONT, size=BODY_SIZE)
     for line in lines:
-        pdf.set_x(pdf.l_margin + INDENT)
-        pdf.multi_cell(pdf.epw - INDENT, LINE, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_x(pdf.l_margin + (0 if pdf.rtl else INDENT))
+        pdf.multi_cell(
+            pdf.epw - INDENT, LINE, line, align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
 
 
-def _signature(pdf: FPDF, labels: dict[str, str]) -> None:
+def _signature(pdf: _Pdf, labels: dict[str, str]) -> None:
     """Lines to sign on by hand: place and date, signature, name."""
     if pdf.get_y() > pdf.h - 75:  # keep the block together, on the complaint's last page
         pdf.add_page()
     pdf.ln(LINE * 2)
     pdf.set_font(FONT, "B", BODY_SIZE)
     pdf.multi_cell(
-        0, LINE, labels["signature.intro"], align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        0, LINE, labels["signature.intro"], align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     for key in ("signature.place_date", "signature.signature", "signature.name"):
         pdf.ln(LINE * 2.6)
-        y = pdf.get_y()
-        pdf.line(pdf.l_margin, y, pdf.l_margin + 95, y)
+        y, x = pdf.get_y(), pdf.w - pdf.r_margin - 95 if pdf.rtl else pdf.l_margin
+        pdf.line(x, y, x + 95, y)
         pdf.set_font(FONT, size=SMALL_SIZE)
         pdf.set_text_color(GREY)
-        pdf.multi_cell(95, LINE * 0.9, labels[key], align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_x(x)
+        pdf.multi_cell(
+            95, LINE * 0.9, labels[key], align=pdf.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_text_color(0)
 
 
 def _timeline_table(
-    pdf: FPDF, labels: dict[str, str], timeline: tuple[tuple[str, str], ...]
+    pdf: _Pdf, labels: dict[str, str], timeline: tuple[tuple[str, str], ...]
 ) -> None:
     _paragraph(pdf, labels["timeline.intro"], size=SMALL_SIZE)
     pdf.ln(LINE / 2)
@@ -395,39 +451,52 @@ def _timeline_table(
         _paragraph(pdf, labels["timeline.none"])
         return
     pdf.set_font(FONT, size=BODY_SIZE)
+    rows = [(labels["timeline.date"], labels["timeline.event"]), *timeline]
     widths = (DATE_COLUMN, pdf.epw - DATE_COLUMN)
+    if pdf.rtl:  # the first column on the right
+        rows, widths = [(event, when) for when, event in rows], widths[::-1]
     with pdf.table(
         col_widths=widths,
         width=pdf.epw,
         borders_layout="HORIZONTAL_LINES",
         line_height=LINE,
         padding=1.5,
-        text_align="LEFT",
+        text_align="RIGHT" if pdf.rtl else "LEFT",
     ) as table:
-        table.row((labels["timeline.date"], labels["timeline.event"]))
-        for when, event in timeline:
-            table.row((when, event))
+        for row in rows:
+            table.row(row)
 
 
-def _fonts() -> dict[str, Path]:
-    """The static fonts by fpdf2 style, made on first use (see the module's rules)."""
+def _has_arabic(content: _Content) -> bool:
+    """Whether any text of the pack is in Arabic script (a person's own words may be)."""
+    texts = [content.main, *content.labels.values(), *(e for _, e in content.timeline)]
+    texts += [line for annex in content.annexes for line in (annex.note, *annex.lines)]
+    return any(ARABIC_SCRIPT.search(text) for text in texts)
+
+
+def _fonts(family: str) -> dict[str, Path]:
+    """A family's static fonts by fpdf2 style, made on its first use (see the module's rules)."""
     with _fonts_lock:
-        if not _font_files:
-            _font_files.update(_make_fonts())
-        return dict(_font_files)
+        if family not in _font_files:
+            _font_files[family] = _make_fonts(family)
+        return dict(_font_files[family])
 
 
-def _make_fonts() -> dict[str, Path]:
+def _make_fonts(family: str) -> dict[str, Path]:
     folder = Path(tempfile.mkdtemp(prefix="optout-bot-fonts-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    source = resources.files(FONT_PACKAGE).joinpath(FONT_FILE)
+    package, file = FONT_FILES[family]
+    source = resources.files(package).joinpath(file)
     with resources.as_file(source) as path, TTFont(path) as variable:
         options = Options()
-        options.layout_features = []  # fpdf2 draws without text shaping: no OpenType features
+        # Latin, Greek and Cyrillic are drawn without OpenType features; Arabic is shaped by
+        # HarfBuzz from the font's own substitution and positioning tables, which stay.
+        options.layout_features = ["*"] if family == ARABIC_FONT else []
         options.hinting = False  # for print
         options.notdef_outline = True  # a character the font lacks shows as a box
         subsetter = Subsetter(options=options)
-        subsetter.populate(unicodes=[c for low, high in FONT_BLOCKS for c in range(low, high + 1)])
+        blocks = BLOCKS[family]
+        subsetter.populate(unicodes=[c for low, high in blocks for c in range(low, high + 1)])
         subsetter.subset(variable)
         buffer = io.BytesIO()
         variable.save(buffer)
@@ -437,6 +506,6 @@ def _make_fonts() -> dict[str, Path]:
         instancer.instantiateVariableFont(
             font, {"wght": weight, "wdth": 100}, inplace=True, static=True
         )
-        files[style] = folder / f"{FONT}-{weight}.ttf"
+        files[style] = folder / f"{family}-{weight}.ttf"
         font.save(files[style])
     return files

@@ -38,6 +38,7 @@ from conversations.effects import (
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
 from conversations.knowledge import (
     LANGUAGES,
+    RIGHT_TO_LEFT,
     Knowledge,
     Platform,
     babel_locale,
@@ -46,7 +47,7 @@ from conversations.knowledge import (
     supported_language,
 )
 from conversations.knowledge import load as load_knowledge
-from conversations.law import writes_complaint
+from conversations.law import complaint_language, writes_complaint
 from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
 from conversations.letter import written_in as letter_language
@@ -65,6 +66,7 @@ __all__ = [
     "CODE_LEFT",
     "LANGUAGES",
     "MESSAGE_KINDS",
+    "RIGHT_TO_LEFT",
     "Button",
     "Cancel",
     "Case",
@@ -103,6 +105,7 @@ __all__ = [
     "checked_own_words",
     "checkin",
     "code_validity",
+    "complaint_language",
     "country_index",
     "country_name",
     "deadline",

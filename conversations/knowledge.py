@@ -63,6 +63,8 @@ LANGUAGES: tuple[str, ...] = (
 #: texts to Meta are written in English unless the language is official in the person's country
 #: (Turkish in Cyprus) or they choose their own; the complaint goes in the authority's language.
 GUEST_LANGUAGES: frozenset[str] = frozenset({"uk", "tr", "ar", "ru"})
+#: The languages written right to left (the evidence pack is set right-aligned in them).
+RIGHT_TO_LEFT: frozenset[str] = frozenset({"ar"})
 
 #: Where a client's language tag has no exact match, the variant a bare or unknown-region tag
 #: gets ("pt" and "pt-AO": European Portuguese where the bot has it), and the tags that mean

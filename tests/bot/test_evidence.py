@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -40,35 +41,35 @@ def flat(text: str) -> str:
 
 
 def test_polish_pack_is_the_signed_complaint_timeline_and_annexes(renderer: Renderer) -> None:
-    """Poland wants a signed complaint: it leads, with lines to sign, then the dated timeline
-    and the objection, the reminder and Meta's answer as annexes 1 to 3."""
+    """Poland wants a signed complaint, in Polish: it leads, with lines to sign, then the dated
+    timeline and, as annexes 1 to 3, the objection and the reminder as they were sent to Meta
+    (in English, the person's language) and Meta's answer."""
     case = letter_case("PL", "en", own_words=OWN_WORDS, proof=TEXT_PROOF, timezone="Europe/Warsaw")
     name, text = pack(renderer, case)
-    assert name == "evidence-pack-en.pdf"
+    assert name == "evidence-pack-pl.pdf"
     whole = " ".join(text)
     first = text[0]
-    assert "Complaint under Art. 77 GDPR against Meta Platforms Ireland Limited" in first
-    assert "Personal Data Protection Office (UODO, Poland)" in first
+    assert "Skarga na podstawie art. 77 RODO na Meta Platforms Ireland Limited" in first
+    assert "Do: Prezes Urzędu Ochrony Danych Osobowych (UODO)" in first
     # the notes for the person are set apart above the complaint, not dropped
-    assert first.index("For you – not part of the letter") < first.index("Complaint under")
-    assert first.index("Before sending: add your name") < first.index("Complaint under")
-    assert "Signed by hand:" in whole
-    assert whole.index("Kind regards") < whole.index("Place, date") < whole.index("Signature")
-    assert "Name in block capitals" in whole
-    timeline = next(page for page in text if page.startswith("Timeline of the case"))
-    assert "time zone Europe/Warsaw" in timeline
-    assert "November 26, 2026, 10:00 AM The objection was sent to Meta" in timeline
-    assert "December 26, 2026, 10:00 AM Meta's answer was due" in timeline
-    assert "January 5, 2027, 10:00 AM The reminder to Meta and the complaint were written" in (
-        timeline
+    assert first.index("Uwagi dla nadawcy – nie są częścią pisma") < first.index("Skarga na")
+    assert first.index("Przed wysłaniem: dopisz imię") < first.index("Skarga na")
+    assert "Podpis własnoręczny:" in whole
+    assert whole.index("Miejscowość, data") < whole.index("Imię i nazwisko drukowanymi")
+    timeline = next(page for page in text if page.startswith("Przebieg sprawy"))
+    assert "strefie czasowej Europe/Warsaw" in timeline
+    assert "26 listopada 2026, 10:00 Sprzeciw został przesłany do Meta" in timeline
+    assert "26 grudnia 2026, 10:00 Upłynął termin na odpowiedź Meta" in timeline
+    assert "5 stycznia 2027, 10:00 Napisano ponaglenie do Meta i skargę" in timeline
+    annexes = [page for page in text if page.startswith("Załącznik")]
+    assert [page[:12] for page in annexes] == ["Załącznik 1:", "Załącznik 2:", "Załącznik 3:"]
+    assert text[-3].startswith(
+        "Załącznik 1: Sprzeciw skierowany do Meta Objection under Art. 21(1)"
     )
-    headings = [page.split(" Objection")[0] for page in text if page.startswith("Annex")]
-    assert [h[:8] for h in headings] == ["Annex 1:", "Annex 2:", "Annex 3:"]
-    assert text[-3].startswith("Annex 1: The objection to Meta Objection under Art. 21(1) GDPR")
-    assert text[-2].startswith("Annex 2: The reminder to Meta Reminder:")
-    assert text[-1].startswith("Annex 3: Meta's answer Saved on December 16, 2026, 10:00 AM:")
+    assert text[-2].startswith("Załącznik 2: Ponaglenie skierowane do Meta Reminder:")
+    assert text[-1].startswith("Załącznik 3: Odpowiedź Meta Zapisano 16 grudnia 2026, 10:00:")
     assert flat(ANSWER) in text[-1]
-    assert f"Page {len(text)}/{len(text)}" in text[-1]
+    assert f"Strona {len(text)}/{len(text)}" in text[-1]
 
 
 def test_own_words_and_answer_are_printed_exactly_as_typed(renderer: Renderer) -> None:
@@ -108,24 +109,26 @@ def test_german_signed_complaint_has_the_signature_block(renderer: Renderer) -> 
 
 
 def test_french_pack_with_a_screenshot_as_proof(renderer: Renderer) -> None:
-    """France: the complaint to the CNIL, unsigned; Meta's answer was a screenshot, kept in the
-    chat: the last annex says so and asks for a printout."""
+    """France: the complaint to the CNIL, in French (the CNIL takes only French), unsigned;
+    Meta's answer was a screenshot, kept in the chat: the last annex says so and asks for a
+    printout."""
     case = letter_case("FR", "en", proof=FILE_PROOF, refused_at=START + timedelta(days=20))
-    _, text = pack(renderer, case)
-    assert "Complaint under Art. 77 GDPR" in text[0]
-    assert "CNIL" in text[0]
+    name, text = pack(renderer, case)
+    assert name == "evidence-pack-fr.pdf"
+    assert "article 77 du RGPD" in text[0] and "CNIL" in text[0]
     assert "Signature" not in " ".join(text)
-    assert text[-1].startswith("Annex 3: Meta's answer Meta's answer was saved as a screenshot")
-    assert "on December 16, 2026, 9:00 AM" in text[-1]  # no time zone set: UTC
-    assert "kept in the Telegram chat with the bot: please print it and attach it" in text[-1]
+    assert text[-1].startswith("Annexe 3 : La réponse de Meta La réponse de Meta a été enregistrée")
+    assert "le 16 décembre 2026, 09:00" in text[-1]  # no time zone set: UTC
+    assert "conversation Telegram avec le bot : veuillez l’imprimer et la joindre ici" in text[-1]
     assert "AgACAgIAAxkBAAIB" not in " ".join(text)  # Telegram's file id means nothing on paper
-    timeline = next(page for page in text if page.startswith("Timeline"))
-    assert "December 16, 2026, 9:00 AM Meta refused the objection" in timeline
+    timeline = next(page for page in text if page.startswith("Chronologie"))
+    assert "16 décembre 2026, 09:00 Meta a rejeté l’opposition" in timeline
 
 
 def test_german_screenshot_sentence_uses_sie(renderer: Renderer) -> None:
-    """The German pack addresses the person formally, as every document does."""
-    _, text = pack(renderer, letter_case("FR", "de", proof=FILE_PROOF))
+    """The German pack (Austria's authority takes German) addresses the person formally, as
+    every document does."""
+    _, text = pack(renderer, letter_case("AT", "de", proof=FILE_PROOF))
     assert text[-1].startswith("Anlage 3: Die Antwort von Meta Die Antwort von Meta wurde am")
     assert "Bitte drucken Sie sie aus und fügen Sie sie hier bei." in text[-1]
 
@@ -164,14 +167,14 @@ def test_pack_before_escalation_is_the_objection_and_its_timeline(renderer: Rend
 
 
 def test_timeline_is_in_the_persons_time_zone_and_in_order(renderer: Renderer) -> None:
-    """Late on 26 November in UTC is 27 November in Berlin; the milestones added to a case
-    later (complaint sent, Meta said it would review) are on the timeline, oldest first."""
+    """Late on 26 November in UTC is 27 November in Malta; the milestones added to a case
+    later (complaint sent, Meta said it would review) are on the timeline, oldest first (in
+    English: Malta's authority takes it)."""
     late = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)
     case = letter_case(
-        "DE",
+        "MT",
         "en",
-        region="DE-BY",
-        timezone="Europe/Berlin",
+        timezone="Europe/Malta",
         form_submitted_at=late,
         # Meta asked for more before it said it would review: not the labels' order
         info_asked_at=late + timedelta(days=3),
@@ -212,6 +215,29 @@ def test_greek_and_cyrillic_are_embedded(renderer: Renderer) -> None:
     words = "Ελληνικά και български – Łódź, Čeština, Ærø"
     _, text = pack(renderer, letter_case("BG", "en", own_words=words))
     assert words in text[0]
+
+
+def fonts(pdf: bytes) -> set[str]:
+    """The fonts a PDF embeds, without their subset prefix ("NotoSans")."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def test_arabic_own_words_are_shaped_in_their_own_font(renderer: Renderer) -> None:
+    """A person may write their own words in Arabic inside an English letter: Noto Sans Arabic
+    is embedded for them (HarfBuzz joins the letters), and only then; the words read back."""
+    words = "أطفالي في صوري"
+    name, pdf = evidence_pack(letter_case("MT", "en", own_words=words), renderer, NOW)
+    assert fonts(pdf) == {"NotoSans", "NotoSansArabic"}
+    page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    readable = "".join(c for c in page if c >= " " or c == "\n")  # shaped glyphs: no controls
+    assert all(word in readable for word in words.split())
+    _, latin = evidence_pack(letter_case("MT", "en"), renderer, NOW)
+    assert fonts(latin) == {"NotoSans"}
 
 
 def test_pack_needs_a_country(renderer: Renderer) -> None:
