@@ -32,6 +32,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "da": ("ja", "jep", "ja tak", "jamen ja", "okay", "ok", "gerne", "selvfølgelig"),
         "el": ("ναι", "ναί", "εντάξει", "οκ", "σωστά", "φυσικά", "βεβαίως", "μάλιστα", "nai"),
         "hu": ("igen", "i", "aha", "persze", "oké", "rendben", "mehet"),
+        "bg": ("да", "д", "добре", "ок", "окей", "разбира се", "естествено", "дадено"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -56,6 +57,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "da": ("nej", "nej tak", "nix", "næ", "nope", "ikke nu", "slet ikke"),
         "el": ("όχι", "οχι", "όχι ευχαριστώ", "καθόλου", "ποτέ", "oxi", "ochi"),
         "hu": ("nem", "nem kérem", "inkább nem", "nem köszönöm"),
+        "bg": ("не", "н", "не, благодаря", "няма нужда", "не искам", "по-добре не"),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -80,6 +82,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "da": ("spring over", "spring", "drop det", "ingenting", "intet", "ikke noget", "næste"),
         "el": ("παράλειψη", "παράλειψε", "προσπέρασε", "επόμενο", "τίποτα", "πάσο"),
         "hu": ("kihagyás", "kihagyom", "tovább", "semmi", "nincs"),
+        "bg": ("пропусни", "пропускам", "нататък", "прескочи", "нищо", "нямам какво да добавя"),
     },
 }
 

@@ -56,6 +56,7 @@ LANGUAGES: tuple[str, ...] = (
     "da",
     "el",
     "hu",
+    "bg",
 )
 
 #: The languages the bot speaks for people who live under the GDPR (or the UK's, Switzerland's

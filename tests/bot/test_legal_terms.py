@@ -69,6 +69,7 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
         "saját helyzetemmel kapcsolatos okok",
         "panasz",
     ),
+    "bg": ("чл. 21, параграф 1 от ОРЗД", "възражение", "конкретната ми ситуация", "жалба"),
 }
 
 
