@@ -1,4 +1,4 @@
-"""The command line: ``run``, ``console``, ``letter``, ``diagram``, ``rotate-key``.
+"""The command line: ``run``, ``console``, ``letter``, ``diagram``, ``rotate-key``, ``backup``.
 
 The services behind every transport are built by ``bot.assembly``; this module picks the
 transport and runs it.
@@ -16,10 +16,12 @@ import io
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,7 +42,7 @@ from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.logs import configure_logging
 from bot.renderer import Renderer
 from bot.settings import Settings, describe_error, sealer_for
-from bot.storage import Storage
+from bot.storage import NewerDatabase, Storage, backup
 from bot.telegram_adapter import (
     TelegramTransport,
     build_application,
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("WARNING" if quiet else settings.log_level)
     try:
         return _command(command, args, settings)
-    except KeyProblem as problem:
+    except (KeyProblem, NewerDatabase) as problem:
         print(f"optout-bot: {problem}", file=sys.stderr)
         return 2
 
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 def _command(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "rotate-key":
         return asyncio.run(_rotate_key(settings))
+    if command == "backup":
+        return _backup(settings, args.path)
     if command == "letter":
         return _letter(args)
     if command == "diagram":
@@ -127,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="the same journey in this terminal, without Telegram")
     sub.add_parser("diagram", help="print the conversation diagram (Mermaid) for the README")
     sub.add_parser("rotate-key", help="re-encrypt stored data under a new key (key file only)")
+    backup_parser = sub.add_parser(
+        "backup",
+        help="copy the database to PATH while the bot runs (the key is not in it)",
+        description="A consistent online copy of the database (SQLite's VACUUM INTO), checked "
+        "before it is put at PATH; an existing file is never replaced. Cases stay encrypted: "
+        "back up the key file (or OPTOUT_ENCRYPTION_KEY) separately, somewhere else.",
+    )
+    backup_parser.add_argument("path", type=Path, help="the new file to write")
     letter = sub.add_parser(
         "letter",
         help="print a text the bot writes (objection, form text, follow-up, complaint)",
@@ -317,6 +329,21 @@ def _sample_timeline(case: Case, knowledge: Knowledge, now: datetime, *, refused
             "authority_report_due_at": authority_report_due(case, knowledge, now),
         }
     )
+
+
+def _backup(settings: Settings, path: Path) -> int:
+    try:
+        made = backup(settings.database_path, path)
+    except (FileNotFoundError, FileExistsError, sqlite3.Error) as problem:
+        print(f"optout-bot: no backup: {problem}", file=sys.stderr)
+        return 2
+    key = "OPTOUT_ENCRYPTION_KEY" if settings.encryption_key else str(settings.key_file)
+    print(
+        f"optout-bot: backed up {made.cases} cases and {made.reminders} reminders to "
+        f"{made.path} ({made.size / 1024:.0f} KiB). They are encrypted: keep the key "
+        f"({key}) backed up separately, not beside this file."
+    )
+    return 0
 
 
 async def _rotate_key(settings: Settings) -> int:

@@ -10,11 +10,16 @@ Rules:
 - WAL journal; schema changes are migrations counted by ``PRAGMA user_version``. After an
   erasure the WAL is checkpointed and truncated, so no copy of the erased rows stays on disk.
 - Returns models, never rows.
+- A database written by a newer version (a higher ``user_version`` than ``MIGRATIONS`` knows)
+  is never opened: ``NewerDatabase``, rather than guessing at a schema this code cannot read.
+- ``backup`` copies the database while the bot runs (``VACUUM INTO``: one consistent snapshot,
+  without the free pages that erased rows left), checks the copy and never replaces a file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -267,6 +272,60 @@ def _moment(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+class NewerDatabase(Exception):
+    """The database was written by a newer optout-bot: this one does not know its schema."""
+
+    def __init__(self, path: Path, version: int) -> None:
+        super().__init__(
+            f"the database {path} has schema version {version}, newer than this optout-bot "
+            f"knows ({len(MIGRATIONS)}): run the version that wrote it, or restore a backup "
+            "made with this one"
+        )
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    cases: int
+    reminders: int
+    size: int  # bytes
+
+
+def backup(database: Path, target: Path) -> Backup:
+    """A consistent copy of ``database`` at ``target`` (which must not exist), made while the
+    bot may be writing: ``VACUUM INTO`` from a read-only connection reads one snapshot. The
+    copy is written beside the target and renamed into place only once it passes SQLite's
+    integrity check, readable only by the bot's user. Sealed rows stay sealed: the key is
+    not in it."""
+    if not database.is_file():
+        raise FileNotFoundError(f"no database at {database}")
+    if target.exists():
+        raise FileExistsError(f"{target} exists; a backup never replaces a file")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        source.execute("VACUUM INTO ?", (str(partial),))
+    finally:
+        source.close()
+    try:
+        os.chmod(partial, 0o600)
+        copy = sqlite3.connect(partial)
+        try:
+            (check,) = copy.execute("PRAGMA integrity_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"the copy failed SQLite's integrity check: {check}")
+            cases = int(copy.execute("SELECT count(*) FROM cases").fetchone()[0])
+            reminders = int(copy.execute("SELECT count(*) FROM reminders").fetchone()[0])
+        finally:
+            copy.close()
+        partial.rename(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Backup(target, cases, reminders, target.stat().st_size)
+
+
 class Storage:
     """Cases, reminders, the outbox and the applied update ids, written by one writer."""
 
@@ -295,7 +354,11 @@ class Storage:
         # Erased rows are overwritten on disk, not just unlinked: /delete leaves no trace.
         await db.execute("PRAGMA secure_delete=ON")
         storage = cls(db, sealer)
-        await storage._migrate()
+        try:
+            await storage._migrate(path)
+        except BaseException:
+            await db.close()
+            raise
         return storage
 
     async def close(self) -> None:
@@ -365,9 +428,11 @@ class Storage:
         rows = await self._rows(sql, params)
         return rows[0][0] if rows else None
 
-    async def _migrate(self) -> None:
+    async def _migrate(self, path: Path) -> None:
         def migrate(db: sqlite3.Connection) -> None:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise NewerDatabase(path, version)
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 with _transaction(db):
                     for statement in filter(str.strip, script.split(";")):

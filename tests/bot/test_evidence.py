@@ -231,7 +231,7 @@ def test_arabic_own_words_are_shaped_in_their_own_font(renderer: Renderer) -> No
     """A person may write their own words in Arabic inside an English letter: Noto Sans Arabic
     is embedded for them (HarfBuzz joins the letters), and only then; the words read back."""
     words = "أطفالي في صوري"
-    name, pdf = evidence_pack(letter_case("MT", "en", own_words=words), renderer, NOW)
+    _, pdf = evidence_pack(letter_case("MT", "en", own_words=words), renderer, NOW)
     assert fonts(pdf) == {"NotoSans", "NotoSansArabic"}
     page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     readable = "".join(c for c in page if c >= " " or c == "\n")  # shaped glyphs: no controls
