@@ -1,5 +1,5 @@
-# optout-bot: the same install as the README's Quick start, run as a non-root user,
-# with the SQLite database on a volume.
+# optout-bot: a normal (non-editable) install of the package -- its templates and catalogs are
+# package data -- run as a non-root user, with the SQLite database on a volume.
 FROM python:3.11-slim
 
 WORKDIR /app
@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY conversations ./conversations
 COPY templates ./templates
-RUN python -m pip install --no-cache-dir -e . \
+RUN python -m pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 optout \
     && mkdir -p /data /keys && chown optout:optout /data /keys && chmod 700 /keys
 

@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import optout_templates
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
@@ -45,7 +46,7 @@ from conversations import (
     subdivision_names,
 )
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(optout_templates.__file__).resolve().parent
 #: Telegram's CopyTextButton takes at most 256 characters.
 COPY_BUTTON_MAX = 256
 #: Telegram shows at most 200 characters on a tapped button (answerCallbackQuery's text).

@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import optout_templates
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
 #: The gettext catalogs the texts' translations come from (shared with the chat).
-CATALOGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
+CATALOGS_DIR = Path(optout_templates.__file__).resolve().parent / "locale"
 
 #: Languages the bot speaks. Every translated field in the data must have all of them.
 LANGUAGES: tuple[str, ...] = (
