@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from bot.renderer import TEMPLATES_DIR, Renderer
-from conversations import LANGUAGES
+from conversations import LANGUAGES, Say, language_name
 
 ROOT = TEMPLATES_DIR.parent
 LOCALE = TEMPLATES_DIR / "locale"
@@ -108,3 +108,14 @@ def test_button_labels_fit_a_phone(renderer: Renderer) -> None:
 def test_the_bots_descriptions_fit_telegrams_limits(renderer: Renderer) -> None:
     for key, limit in (("bot.description", 512), ("bot.short_description", 120)):
         assert all(0 < len(t) <= limit for t in renderer.label_texts[key]), key
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_each_language_names_itself_where_the_source_says_english(
+    renderer: Renderer, language: str
+) -> None:
+    """"I will write in English from now on" is said in the language just chosen and means
+    that language (as "ab jetzt auf Deutsch"), not English: a catalog that kept "English"
+    there (six did) would tell a Dane the bot now writes English."""
+    said = renderer.message(Say(message="language_set"), language).plain.lower()
+    assert language_name("en", language).lower() not in said
