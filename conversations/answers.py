@@ -33,6 +33,10 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "el": ("ναι", "ναί", "εντάξει", "οκ", "σωστά", "φυσικά", "βεβαίως", "μάλιστα", "nai"),
         "hu": ("igen", "i", "aha", "persze", "oké", "rendben", "mehet"),
         "bg": ("да", "д", "добре", "ок", "окей", "разбира се", "естествено", "дадено"),
+        "et": ("jah", "jaa", "jep", "ok", "okei", "sobib", "muidugi", "kindlasti", "olgu", "nõus"),
+        "ro": ("da", "sigur", "desigur", "ok", "bine", "corect", "așa e"),
+        "nb": ("ja", "jepp", "jada", "ja takk", "ok", "okei", "greit", "gjerne", "selvfølgelig", "javisst"),
+        "hr": ("da", "d", "može", "ok", "okej", "naravno", "svakako", "dogovoreno", "dakako"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -58,6 +62,10 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "el": ("όχι", "οχι", "όχι ευχαριστώ", "καθόλου", "ποτέ", "oxi", "ochi"),
         "hu": ("nem", "nem kérem", "inkább nem", "nem köszönöm"),
         "bg": ("не", "н", "не, благодаря", "няма нужда", "не искам", "по-добре не"),
+        "et": ("ei", "ei aitäh", "ei tänan", "ei soovi", "pole vaja", "ei ole vaja"),
+        "ro": ("nu", "nu mulțumesc", "nu vreau", "nicidecum", "deloc", "nu e cazul"),
+        "nb": ("nei", "nei takk", "neida", "nope", "ikke nå", "slett ikke", "helst ikke"),
+        "hr": ("ne", "n", "ne hvala", "nikako", "ipak ne", "neću", "radije ne"),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -83,6 +91,10 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "el": ("παράλειψη", "παράλειψε", "προσπέρασε", "επόμενο", "τίποτα", "πάσο"),
         "hu": ("kihagyás", "kihagyom", "tovább", "semmi", "nincs"),
         "bg": ("пропусни", "пропускам", "нататък", "прескочи", "нищо", "нямам какво да добавя"),
+        "et": ("jäta vahele", "vahele", "edasi", "järgmine", "ei midagi", "mitte midagi", "pole midagi"),
+        "ro": ("omite", "sari peste", "treci peste", "mai departe", "nimic", "lasă"),
+        "nb": ("hopp over", "hopp", "dropp det", "ingenting", "ikke noe", "ingen", "neste", "videre"),
+        "hr": ("preskoči", "dalje", "ništa", "nema", "bez komentara", "nemam ništa za dodati", "sljedeće"),
     },
 }
 

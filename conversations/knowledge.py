@@ -58,6 +58,10 @@ LANGUAGES: tuple[str, ...] = (
     "el",
     "hu",
     "bg",
+    "et",
+    "ro",
+    "nb",
+    "hr",
 )
 
 #: The languages the bot speaks for people who live under the GDPR (or the UK's, Switzerland's
@@ -241,8 +245,9 @@ class Regulator(Fact):
 
     def accepts(self, language: str) -> bool:
         """Whether a complaint in ``language`` is taken (a regional tag by its language:
-        pt-BR is Portuguese)."""
-        return language.split("-")[0] in self.complaint_languages
+        pt-BR is Portuguese; Norwegian "no" is taken in Bokmål, "nb")."""
+        base = language.split("-")[0]
+        return any(SAME_LANGUAGE.get(code, code) == base for code in self.complaint_languages)
 
 
 class MetaContact(Fact):

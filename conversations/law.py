@@ -7,7 +7,7 @@ can change the law (only Californians get the CCPA) and the authority (the Germa
 from __future__ import annotations
 
 from conversations.case import Case
-from conversations.knowledge import LANGUAGES, Kind, Knowledge
+from conversations.knowledge import LANGUAGES, SAME_LANGUAGE, Kind, Knowledge
 
 
 def under_gdpr(case: Case, knowledge: Knowledge) -> bool:
@@ -63,6 +63,6 @@ def complaint_language(case: Case, knowledge: Knowledge) -> str:
         lang
         for code in regulator.complaint_languages
         for lang in LANGUAGES
-        if lang.split("-")[0] == code
+        if lang.split("-")[0] == SAME_LANGUAGE.get(code, code)
     ]
     return written[0] if written else case.language

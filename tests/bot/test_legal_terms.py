@@ -70,6 +70,10 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
         "panasz",
     ),
     "bg": ("чл. 21, параграф 1 от ОРЗД", "възражение", "конкретната ми ситуация", "жалба"),
+    "et": ("IKÜM art 21 lg 1", "vastuväide", "konkreetsest olukorrast", "kaebus"),
+    "ro": ("art. 21 alin. (1) din RGPD", "opoziție", "situația particulară", "plângere"),
+    "nb": ("artikkel 21 nr. 1 i personvernforordningen", "protest", "særlige situasjon", "klage"),
+    "hr": ("čl. 21. st. 1. GDPR-a", "prigovor", "posebne situacije", "pritužb"),
 }
 
 

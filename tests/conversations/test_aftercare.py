@@ -18,8 +18,8 @@ from conversations.timekeeping import AUTHORITY, CHECKIN, CODE_EXPIRED, FOLLOWUP
 from tests.support.walks import START, Walk, said
 
 
-def submitted(k: Knowledge, country: str = "DE") -> Walk:
-    walk = Walk.begin(k, START).to_letter(country)
+def submitted(k: Knowledge, country: str = "DE", language: str = "en") -> Walk:
+    walk = Walk.begin(k, START, language=language).to_letter(country)
     walk.press("letter:submitted")
     return walk
 
@@ -336,8 +336,8 @@ def test_the_complaint_language_is_named_when_it_is_not_the_persons(
 ) -> None:
     """The CNIL takes complaints in French only: for an English speaker in France the complaint
     is written in French (the bot writes French), with an English copy marked as the copy, and
-    the chat says which to send; an authority whose language the bot does not write (Estonia)
-    is named with its languages, to translate."""
+    the chat says which to send; an authority whose language the bot does not write (Japan's
+    PPC) is named with its languages, to translate."""
     walk = submitted(knowledge, "FR")
     walk.press("submitted:no_code_needed")
     effects = walk.press("waiting:escalate")
@@ -346,13 +346,13 @@ def test_the_complaint_language_is_named_when_it_is_not_the_persons(
     (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
     assert "so I wrote yours in French" in renderer.message(escalated, "en").plain
     assert "auf Französisch" in renderer.message(escalated, "de").plain
-    walk = submitted(knowledge, "EE")
+    walk = submitted(knowledge, "JP")
     walk.press("submitted:no_code_needed")
     effects = walk.press("waiting:escalate")
     kinds = [(e.letter, e.language) for e in effects if isinstance(e, SendLetter)]
-    assert kinds == [("followup", None), ("complaint", None)]  # no Estonian letters (yet)
+    assert kinds == [("followup", None), ("complaint", None)]  # the bot writes no Japanese
     (escalated,) = [e for e in effects if isinstance(e, Say) and e.message == "escalated"]
-    assert "complaints in Estonian" in renderer.message(escalated, "en").plain
+    assert "complaints in Japanese" in renderer.message(escalated, "en").plain
 
 
 @pytest.mark.parametrize(
@@ -692,3 +692,16 @@ def test_the_calendar_has_the_follow_up_date(knowledge: Knowledge, renderer: Ren
     walk = escalated(knowledge)
     _, ics = calendar_file(walk.case, renderer)
     assert b"Has Meta answered your follow-up?" in ics
+
+
+def test_datatilsynet_takes_the_complaint_in_bokmal(knowledge: Knowledge) -> None:
+    """Norway's authority lists Norwegian ("no"); the bot writes Bokmål ("nb"): a Norwegian's
+    complaint is theirs to send as written, an English speaker's is written in Bokmål."""
+    regulator = knowledge.regulator_for("NO", None)
+    assert regulator is not None and regulator.accepts("nb") and not regulator.accepts("en")
+    for language in ("nb", "en"):
+        walk = submitted(knowledge, "NO", language=language)
+        walk.press("submitted:no_code_needed")
+        effects = walk.press("waiting:escalate")
+        written = [(e.letter, e.language) for e in effects if isinstance(e, SendLetter)]
+        assert written[1] == ("complaint", None if language == "nb" else "nb")
