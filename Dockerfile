@@ -14,8 +14,13 @@ RUN python -m pip install --no-cache-dir . \
 USER optout
 # The database and its encryption key live on separate volumes: back them up separately.
 ENV OPTOUT_DATABASE_PATH=/data/optout-bot.sqlite3 \
-    OPTOUT_KEY_FILE=/keys/optout-bot.key
+    OPTOUT_KEY_FILE=/keys/optout-bot.key \
+    OPTOUT_HTTP_LISTEN=0.0.0.0:8080
 VOLUME ["/data", "/keys"]
+# /healthz, /readyz and /metrics for the operator's monitoring (not for the public)
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 
 # Needs OPTOUT_TELEGRAM_TOKEN; see .env.example for every setting.
 CMD ["optout-bot", "run"]

@@ -49,6 +49,7 @@ from bot.telegram_adapter import (
     install_handlers,
     set_command_menus,
 )
+from bot.web import HttpServer, operator_app
 from conversations import (
     LANGUAGES,
     Case,
@@ -436,6 +437,7 @@ class TelegramBot:
     app: Application[Any, Any, Any, Any, Any, Any]
     services: Services
     ingress: Ingress
+    http: HttpServer | None = None  # the operator's endpoints, where OPTOUT_HTTP_LISTEN is set
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @property
@@ -453,8 +455,11 @@ class TelegramBot:
             with attempt:
                 await self.app.initialize()
 
-    def start(self) -> None:
-        """The background work: sending, reminders, the command menus, and the long poll."""
+    async def start(self) -> None:
+        """The background work: sending, reminders, the command menus, and the long poll;
+        the operator's endpoints first (a port that cannot be had stops the start)."""
+        if self.http is not None:
+            await self.http.start()
         self.tasks = [
             asyncio.create_task(self.services.sender.run(), name="sender"),
             asyncio.create_task(self.services.scheduler.run(), name="scheduler"),
@@ -467,6 +472,8 @@ class TelegramBot:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
+        if self.http is not None:
+            await self.http.stop()
         await self.app.shutdown()
         await self.storage.close()
 
@@ -499,7 +506,12 @@ async def _serve_telegram(settings: Settings) -> int:
         await bot.stop()
         return 2
     log.info("starting Telegram long polling")
-    bot.start()
+    try:
+        await bot.start()
+    except OSError as error:  # the operator's port is taken or not allowed
+        print(f"optout-bot: cannot listen on {settings.http_listen}: {error}", file=sys.stderr)
+        await bot.stop()
+        return 2
     try:
         await stop.wait()
     finally:
@@ -521,7 +533,11 @@ async def build_telegram(
     )
     services = await assemble(settings, sealer, TelegramTransport(app), delivery)
     ingress = Ingress(app, services.storage, services.inbox.notify_failure)
-    bot = TelegramBot(app, services, ingress)
+    http = None
+    if settings.http_address is not None:
+        host, port = settings.http_address
+        http = HttpServer(operator_app(services.storage, lambda: ingress.reached), host, port)
+    bot = TelegramBot(app, services, ingress, http)
     install_handlers(app, bot)
     return bot
 

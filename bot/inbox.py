@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.delivery import MAIL_FAILED, MAIL_SENT
+from bot.metrics import STEPS
 from bot.renderer import Renderer
 from bot.storage import DueReminder, Storage
 from conversations import (
@@ -195,6 +196,7 @@ class Inbox:
         await self._storage.commit(new_case, queued, reminder_id, update_id)
         # Steps and event kinds only: never chat ids, answers or typed text.
         log.info("step %s -> %s on %s", case.step, new_case.step, event.kind)
+        STEPS.labels(step=case.step.value).inc()
         language = new_case.language or "en"
         notice = self._renderer.notice(notices[0], language) if notices else None
         return True, notice

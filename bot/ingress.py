@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from telegram.ext import Application
 
 from bot import botapi
 from bot.logs import log_failure
+from bot.metrics import UPDATES, update_kind
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ class Ingress:
         self._failed: set[int] = set()
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
         self.offset: int | None = None
+        #: when Telegram last answered (time.monotonic()): getUpdates, or a webhook delivery
+        self.reached: float | None = None
 
     def mark_failed(self, update: object) -> None:
         """The error handler's word: this update's handler raised (so it was not committed)."""
@@ -107,6 +111,7 @@ class Ingress:
                 continue
             top = update_id if top is None else max(top, update_id)
             update = self._parse(raw, update_id)
+            UPDATES.labels(kind=update_kind(raw) if update is not None else "unreadable").inc()
             if update is not None:
                 by_chat[_chat_key(update)].append(update)
         await asyncio.gather(*(self._handle_chat(updates) for updates in by_chat.values()))
@@ -167,6 +172,7 @@ class Ingress:
             },
             read_timeout=long_poll + 10,
         )
+        self.reached = time.monotonic()
         if asked is not None:  # Telegram now holds nothing below it: its ids may go
             await self._storage.forget_updates_before(asked)
         if not isinstance(batch, list):

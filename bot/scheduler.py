@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.logs import log_failure
+from bot.metrics import REMINDER_LAG
 from bot.storage import DueReminder, Storage
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class Scheduler:
         handled = 0
         while due := await self._storage.claim_due(self._clock()):
             for reminder in due:
+                lag = (self._clock() - reminder.due_at).total_seconds()
+                REMINDER_LAG.observe(max(lag, 0.0))
                 try:
                     await self._handle(reminder)
                 except Exception as error:  # noqa: BLE001 - one broken case must not stop the rest

@@ -41,6 +41,7 @@ from bot.delivery import MAIL_FAILED, MAIL_SENT, parts
 from bot.ics import calendar_file
 from bot.logs import log_failure
 from bot.mailer import Mailer, PermanentFailure, compose
+from bot.metrics import EMAILS, FLOOD_PAUSES, SEND_FAILURES, SENDS
 from bot.renderer import Message, Renderer
 from bot.storage import FollowUp, OutboxItem, Storage
 from conversations import (
@@ -348,20 +349,24 @@ class Sender:
                     self._release(started)
         except ChatUnreachable:
             log.info("chat unreachable: dropping its queue and reminders (item %s)", item.id)
+            SEND_FAILURES.labels(kind=item.effect.kind, outcome="unreachable").inc()
             await self._storage.drop_chat(item.chat_id)
             return True
         except TemplateError as error:
             # A template bug, not a delivery problem: retrying cannot help, and the person's
             # queue must not stall behind it.
             log_failure(f"cannot render outbox item {item.id}; dropped", error)
+            SEND_FAILURES.labels(kind=item.effect.kind, outcome="given_up").inc()
             await self._give_up(item)
             return True
         except PermanentFailure as error:
             log.warning("outbox item %s refused for good (%s)", item.id, error)
+            SEND_FAILURES.labels(kind=item.effect.kind, outcome="given_up").inc()
             await self._give_up(item)
             return True
         except RetryLater as flood:
             log.warning("flood control: pausing all sending for %.1fs", flood.seconds)
+            FLOOD_PAUSES.inc()
             until = self._clock() + timedelta(seconds=flood.seconds)
             self._paused_until = max(self._paused_until or until, until)
             return False
@@ -369,13 +374,16 @@ class Sender:
             attempts = item.attempts + 1
             if attempts >= self.limits.max_attempts:
                 log.error("giving up on outbox item %s after %s attempts", item.id, attempts)
+                SEND_FAILURES.labels(kind=item.effect.kind, outcome="given_up").inc()
                 await self._give_up(item)
                 return True
             delay = min(self.limits.backoff_first * 2 ** (attempts - 1), self.limits.backoff_max)
             log.warning("delivery failed (%s); retry in %.0fs", type(error).__name__, delay)
+            SEND_FAILURES.labels(kind=item.effect.kind, outcome="retry").inc()
             await self._storage.failed(item.id, self._clock() + timedelta(seconds=delay))
             return False
         await self._storage.delivered(item.id, then=self._mail_report(item, sent=True))
+        SENDS.labels(kind=item.effect.kind).inc()
         self.delivered_count += 1
         return True
 
@@ -395,6 +403,7 @@ class Sender:
         that takes the row off the queue, so a crash cannot lose it)."""
         if item.lane != "mail":
             return None
+        EMAILS.labels(outcome="sent" if sent else "failed").inc()
         return FollowUp(item.chat_id, MAIL_SENT if sent else MAIL_FAILED, self._clock())
 
     async def _deliver(self, item: OutboxItem) -> None:

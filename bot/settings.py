@@ -78,6 +78,29 @@ class Settings(BaseSettings):
     send_per_chat_per_second: float = Field(
         default=1.0, gt=0, le=1.0, description="Messages per second to one chat, after a burst."
     )
+    http_listen: str | None = Field(
+        default=None,
+        description="host:port for /healthz, /readyz and /metrics (e.g. 127.0.0.1:8080); "
+        "off when unset.",
+    )
+
+    @field_validator("http_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, colon, port = value.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+        return value
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """``http_listen`` as (host, port); IPv6 hosts may be written in brackets."""
+        if self.http_listen is None:
+            return None
+        host, _, port = self.http_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("telegram_api_url")
     @classmethod

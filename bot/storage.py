@@ -464,6 +464,11 @@ class Storage:
     async def schema_version(self) -> int:
         return int(await self._value("PRAGMA user_version") or 0)
 
+    async def outbox_depths(self) -> dict[str, int]:
+        """Rows waiting to be delivered, by lane (for the operator's metrics)."""
+        rows = await self._rows("SELECT lane, count(*) FROM outbox GROUP BY lane")
+        return {str(lane): int(count) for lane, count in rows}
+
     # -- cases -----------------------------------------------------------------------------
 
     async def load(self, chat_id: int) -> Case | None:

@@ -114,7 +114,7 @@ def test_the_bots_descriptions_fit_telegrams_limits(renderer: Renderer) -> None:
 def test_each_language_names_itself_where_the_source_says_english(
     renderer: Renderer, language: str
 ) -> None:
-    """"I will write in English from now on" is said in the language just chosen and means
+    """ "I will write in English from now on" is said in the language just chosen and means
     that language (as "ab jetzt auf Deutsch"), not English: a catalog that kept "English"
     there (six did) would tell a Dane the bot now writes English."""
     said = renderer.message(Say(message="language_set"), language).plain.lower()
