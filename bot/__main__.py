@@ -49,7 +49,7 @@ from bot.telegram_adapter import (
     install_handlers,
     set_command_menus,
 )
-from bot.web import HttpServer, operator_app
+from bot.web import HttpServer, Webhook, operator_app
 from conversations import (
     LANGUAGES,
     Case,
@@ -438,6 +438,7 @@ class TelegramBot:
     services: Services
     ingress: Ingress
     http: HttpServer | None = None  # the operator's endpoints, where OPTOUT_HTTP_LISTEN is set
+    webhook: tuple[str, str] | None = None  # (url, secret): Telegram posts there, no polling
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @property
@@ -460,11 +461,16 @@ class TelegramBot:
         the operator's endpoints first (a port that cannot be had stops the start)."""
         if self.http is not None:
             await self.http.start()
+        if self.webhook is not None:  # listening first: Telegram may post at once
+            await self.ingress.set_webhook(*self.webhook)
+        else:
+            await self.ingress.clear_webhook()
+        ingress = self.ingress.poll() if self.webhook is None else self.ingress.watch_webhook()
         self.tasks = [
             asyncio.create_task(self.services.sender.run(), name="sender"),
             asyncio.create_task(self.services.scheduler.run(), name="scheduler"),
             asyncio.create_task(set_command_menus(self.app, self.services.renderer), name="menus"),
-            asyncio.create_task(self.ingress.poll(), name="ingress"),
+            asyncio.create_task(ingress, name="ingress"),
         ]
 
     async def stop(self) -> None:
@@ -505,11 +511,12 @@ async def _serve_telegram(settings: Settings) -> int:
         print("optout-bot: Telegram rejected OPTOUT_TELEGRAM_TOKEN", file=sys.stderr)
         await bot.stop()
         return 2
-    log.info("starting Telegram long polling")
+    log.info("starting: %s", "webhook" if settings.webhook_url else "long polling")
     try:
         await bot.start()
     except OSError as error:  # the operator's port is taken or not allowed
-        print(f"optout-bot: cannot listen on {settings.http_listen}: {error}", file=sys.stderr)
+        where = ":".join(map(str, settings.http_address or ()))
+        print(f"optout-bot: cannot listen on {where}: {error}", file=sys.stderr)
         await bot.stop()
         return 2
     try:
@@ -533,11 +540,16 @@ async def build_telegram(
     )
     services = await assemble(settings, sealer, TelegramTransport(app), delivery)
     ingress = Ingress(app, services.storage, services.inbox.notify_failure)
-    http = None
+    http, webhook, hook = None, None, None
+    if settings.webhook_url and settings.webhook_secret and settings.webhook_path:
+        secret = settings.webhook_secret.get_secret_value()
+        webhook = (settings.webhook_url, secret)
+        hook = Webhook(settings.webhook_path, secret, ingress.accept, ingress.seen)
     if settings.http_address is not None:
         host, port = settings.http_address
-        http = HttpServer(operator_app(services.storage, lambda: ingress.reached), host, port)
-    bot = TelegramBot(app, services, ingress, http)
+        web = operator_app(services.storage, lambda: ingress.reached, hook)
+        http = HttpServer(web, host, port)
+    bot = TelegramBot(app, services, ingress, http, webhook)
     install_handlers(app, bot)
     return bot
 

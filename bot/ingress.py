@@ -5,7 +5,8 @@ Rules:
   next batch is asked for (``offset = last update id + 1``) only after every update of this
   batch has been handled and its step committed; a crash before that makes Telegram send the
   batch again, and the inbox drops the updates whose steps were already saved (by update id).
-  A webhook (later) hands its update to ``accept`` the same way and answers only afterwards.
+  A webhook (``bot.web``) hands its update to ``accept`` the same way and answers only
+  afterwards.
 - One chat's updates are handled one after another, in order; different chats at once.
 - An update python-telegram-bot cannot read (a format newer or older than it knows) is logged
   once by id and kind, never its content, then confirmed and skipped: it cannot stall the bot.
@@ -172,7 +173,7 @@ class Ingress:
             },
             read_timeout=long_poll + 10,
         )
-        self.reached = time.monotonic()
+        self.seen()
         if asked is not None:  # Telegram now holds nothing below it: its ids may go
             await self._storage.forget_updates_before(asked)
         if not isinstance(batch, list):
@@ -181,6 +182,40 @@ class Ingress:
         if offset is not None:
             self.offset = offset
         return len(batch)
+
+    def seen(self) -> None:
+        """Telegram reached the bot (a webhook post) or answered it."""
+        self.reached = time.monotonic()
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to post updates to ``url`` with ``secret``; updates it holds stay."""
+        async for attempt in retrying(wait_max=60.0):
+            with attempt:
+                await self._app.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+                )
+        self.seen()
+
+    async def clear_webhook(self) -> None:
+        """Before polling: a webhook left from webhook mode would make getUpdates fail
+        (409 Conflict). Removing it keeps the updates Telegram holds."""
+        async for attempt in retrying(wait_max=60.0):
+            with attempt:
+                await self._app.bot.delete_webhook(drop_pending_updates=False)
+
+    async def watch_webhook(self, every: float = 60.0) -> None:
+        """In webhook mode nothing is fetched: ask Telegram how the webhook does, now and then,
+        so readiness knows Telegram is reachable, and log its last delivery error."""
+        while True:
+            try:
+                info = await self._app.bot.get_webhook_info()
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                log_failure("getWebhookInfo failed", error)
+            else:
+                self.seen()
+                if info.last_error_message:
+                    log.warning("Telegram's last webhook error: %s", info.last_error_message)
+            await asyncio.sleep(every)
 
     async def poll(self, long_poll: float = LONG_POLL) -> None:
         """Fetch and handle updates forever; Telegram's faults only pause it."""

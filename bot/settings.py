@@ -6,6 +6,7 @@ every setting; keep the two in step.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -83,8 +84,21 @@ class Settings(BaseSettings):
         description="host:port for /healthz, /readyz and /metrics (e.g. 127.0.0.1:8080); "
         "off when unset.",
     )
+    webhook_url: str | None = Field(
+        default=None,
+        description="The public https:// URL Telegram posts updates to; unset: long polling.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Telegram's secret token for the webhook (1-256 of A-Z a-z 0-9 _ -).",
+    )
+    webhook_listen: str | None = Field(
+        default=None,
+        description="host:port the webhook server listens on (behind your HTTPS proxy); it "
+        "serves /healthz, /readyz and /metrics too.",
+    )
 
-    @field_validator("http_listen")
+    @field_validator("http_listen", "webhook_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -94,13 +108,40 @@ class Settings(BaseSettings):
             raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or "/" not in value.split("//", 1)[1]:
+            raise ValueError("must be the full URL with a path, e.g. https://bot.example.org/tg")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
     @property
     def http_address(self) -> tuple[str, int] | None:
-        """``http_listen`` as (host, port); IPv6 hosts may be written in brackets."""
-        if self.http_listen is None:
+        """Where the operator's endpoints listen: the webhook's server in webhook mode, else
+        ``http_listen``; as (host, port), an IPv6 host without its brackets."""
+        listen = self.webhook_listen if self.webhook_url else self.http_listen
+        if listen is None:
             return None
-        host, _, port = self.http_listen.rpartition(":")
+        host, _, port = listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @property
+    def webhook_path(self) -> str | None:
+        """The path of ``webhook_url``, where Telegram's posts arrive."""
+        if self.webhook_url is None:
+            return None
+        return "/" + self.webhook_url.split("//", 1)[1].split("/", 1)[1].split("?", 1)[0]
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -143,6 +184,15 @@ class Settings(BaseSettings):
     def _smtp_complete(self) -> Settings:
         if self.smtp_host and not self.smtp_sender:
             raise ValueError("OPTOUT_SMTP_SENDER is required when OPTOUT_SMTP_HOST is set")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.webhook_url and not (self.webhook_secret and self.webhook_listen):
+            raise ValueError(
+                "OPTOUT_WEBHOOK_SECRET and OPTOUT_WEBHOOK_LISTEN are required when "
+                "OPTOUT_WEBHOOK_URL is set"
+            )
         return self
 
     def policy(self) -> Policy:

@@ -1,6 +1,12 @@
-"""The bot's HTTP side, for its operator: ``/healthz``, ``/readyz`` and ``/metrics``.
+"""The bot's HTTP side: Telegram's webhook, and for its operator ``/healthz``, ``/readyz`` and
+``/metrics``.
 
 Rules:
+- The webhook (``OPTOUT_WEBHOOK_URL``'s path) takes a post only with Telegram's secret token in
+  ``X-Telegram-Bot-Api-Secret-Token``: missing 401, wrong 403, logged without the token. A
+  good post goes through the same ``Ingress.accept`` as a polled batch and is answered 200
+  only once its step is committed; a failure answers 500, so Telegram sends it again, and the
+  inbox drops an update already applied (by update id).
 - ``/healthz``: the process runs and its event loop answers. ``/readyz``: the database answers
   and Telegram was reached within ``READY_WITHIN`` (a long poll returns at least every 50 s);
   a 503 says which of the two is missing, nothing else.
@@ -13,8 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -31,11 +41,26 @@ READY_WITHIN = 120.0
 #: Seconds the database may take to answer a readiness check.
 DATABASE_TIMEOUT = 2.0
 
+#: The header Telegram sends the webhook's secret token in.
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
 Reached = Callable[[], float | None]
+Accept = Callable[[Sequence[dict[str, Any]]], Awaitable[int | None]]
+
+log = logging.getLogger(__name__)
 
 
-def operator_app(storage: Storage, reached: Reached) -> Starlette:
-    """The operator's endpoints. ``reached``: when Telegram last answered (time.monotonic())."""
+@dataclass(frozen=True)
+class Webhook:
+    path: str  # where Telegram posts
+    secret: str  # the secret token given to setWebhook
+    accept: Accept  # Ingress.accept: handles and commits, then returns
+    seen: Callable[[], None]  # Telegram reached us (readiness)
+
+
+def operator_app(storage: Storage, reached: Reached, webhook: Webhook | None = None) -> Starlette:
+    """The operator's endpoints, and Telegram's webhook where one is set. ``reached``: when
+    Telegram last answered (time.monotonic())."""
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -54,13 +79,34 @@ def operator_app(storage: Storage, reached: Reached) -> Starlette:
         body = metrics.render(await storage.outbox_depths())
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", scrape),
-        ]
-    )
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", scrape)]
+    if webhook is not None:
+        routes.append(Route(webhook.path, _receiver(webhook), methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+def _receiver(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+    expected = webhook.secret.encode()
+
+    async def receive(request: Request) -> Response:
+        token = request.headers.get(SECRET_HEADER)
+        if token is None:
+            log.warning("webhook: a post without the secret token was refused")
+            return Response(status_code=401)
+        if not hmac.compare_digest(token.encode(), expected):
+            log.warning("webhook: a post with a wrong secret token was refused")
+            return Response(status_code=403)
+        try:
+            raw = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(raw, dict):
+            return Response(status_code=400)
+        webhook.seen()
+        await webhook.accept([raw])  # committed when it returns (a failure answers 500)
+        return Response(status_code=200)
+
+    return receive
 
 
 class _Server(uvicorn.Server):

@@ -5,8 +5,11 @@ that count what happened and hold nothing about the person."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import signal
 import socket
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.web import HttpServer, operator_app
+from bot.web import SECRET_HEADER, HttpServer, operator_app
 from tests.support import open_storage
 from tests.support.botapi_server import running_server
 from tests.support.processes import bot_env, spawn_bot
@@ -111,3 +114,80 @@ async def test_readiness_says_what_is_missing(tmp_path: Path) -> None:
         assert await get_async(f"{base}/healthz") == (200, "ok\n")
     finally:
         await http.stop()
+
+
+def post(url: str, update: dict[str, object], secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def case_rows(db: Path, chat_id: int) -> int:
+    """Cases stored for a chat, read beside the running bot (WAL: readers do not block it)."""
+    with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as raw:
+        return int(
+            raw.execute("SELECT count(*) FROM cases WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+        )
+
+
+async def test_webhook_takes_only_telegrams_posts_and_answers_after_the_commit(
+    tmp_path: Path,
+) -> None:
+    """Webhook mode over real HTTP: the bot registers its URL and secret with Telegram and
+    never polls; a post without or with a wrong secret is refused (401, 403) and changes
+    nothing; Telegram's own post is answered 200 only once the case is saved; the same update
+    posted again (Telegram retries) is answered and not applied twice. Health and metrics are
+    served on the same port."""
+    db = tmp_path / "data" / "webhook.sqlite3"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    secret = "s3cret_token-for-the-test"
+    url = f"{base}/telegram/updates"
+    with running_server() as server:
+        env = bot_env(db, server.url) | {
+            "OPTOUT_WEBHOOK_URL": url,
+            "OPTOUT_WEBHOOK_SECRET": secret,
+            "OPTOUT_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+            "OPTOUT_LOG_LEVEL": "INFO",
+        }
+        proc = await spawn_bot(env, stderr=asyncio.subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while not server.webhook and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert server.webhook["url"] == url and server.webhook["secret_token"] == secret
+            assert await get_async(f"{base}/readyz") == (200, "ready\n")
+
+            first = server.text_update(CHAT, "/start")
+            assert await asyncio.to_thread(post, url, first, None) == 401
+            assert await asyncio.to_thread(post, url, first, "not-the-secret") == 403
+            await asyncio.sleep(0.3)
+            assert server.texts_for(CHAT) == [] and case_rows(db, CHAT) == 0
+
+            assert await asyncio.to_thread(post, url, first, secret) == 200
+            assert case_rows(db, CHAT) == 1  # saved before the answer
+            while len(server.texts_for(CHAT)) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            answered = len(server.texts_for(CHAT))
+            assert answered >= 2  # the welcome and the first question
+            assert await asyncio.to_thread(post, url, first, secret) == 200  # a retry
+            await asyncio.sleep(0.5)
+            assert len(server.texts_for(CHAT)) == answered
+            assert await get_async(f"{base}/healthz") == (200, "ok\n")
+            found = samples((await get_async(f"{base}/metrics"))[1])
+            assert found[("optout_updates_total", (("kind", "message"),))] == 2
+            assert server.count("getUpdates") == 0
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+            assert proc.stderr is not None
+            log = (await proc.stderr.read()).decode()
+        assert "a post without the secret token was refused" in log
+        assert "a post with a wrong secret token was refused" in log
+        assert secret not in log and "not-the-secret" not in log

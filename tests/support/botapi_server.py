@@ -56,6 +56,8 @@ class BotAPIServer:
         self.updates: list[dict[str, Any]] = []
         #: every getUpdates answer, in the order they were sent
         self.polls: list[Poll] = []
+        #: what the bot last gave setWebhook (url, secret_token, allowed_updates)
+        self.webhook: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._message_id = 1000
@@ -96,27 +98,41 @@ class BotAPIServer:
         """Queue a person's text message in their private chat, as Telegram would send it.
         Returns its update id."""
         with self._changed:
-            self._update_id += 1
-            self._message_id += 1
-            update_id = self._update_id
-            message: dict[str, Any] = {
-                "message_id": self._message_id,
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private", "first_name": first_name},
-                "from": {
-                    "id": chat_id,
-                    "is_bot": False,
-                    "first_name": first_name,
-                    "language_code": language_code,
-                },
-                "text": text,
-            }
-            if text.startswith("/"):
-                command = text.split(maxsplit=1)[0]
-                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-            self.updates.append({"update_id": update_id, "message": message})
+            update = self._text_update(chat_id, text, first_name, language_code)
+            self.updates.append(update)
             self._changed.notify_all()
-        return update_id
+        return int(update["update_id"])
+
+    def text_update(
+        self, chat_id: int, text: str, first_name: str = "Alex", language_code: str = "en"
+    ) -> dict[str, Any]:
+        """A person's text message as Telegram sends it to a webhook (not queued here)."""
+        with self._lock:
+            return self._text_update(chat_id, text, first_name, language_code)
+
+    def _text_update(
+        self, chat_id: int, text: str, first_name: str, language_code: str
+    ) -> dict[str, Any]:
+        """The update for a text message; the caller holds ``self._lock``."""
+        self._update_id += 1
+        self._message_id += 1
+        update_id = self._update_id
+        message: dict[str, Any] = {
+            "message_id": self._message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+            "from": {
+                "id": chat_id,
+                "is_bot": False,
+                "first_name": first_name,
+                "language_code": language_code,
+            },
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"update_id": update_id, "message": message}
 
     def pending(self) -> list[int]:
         """Ids of the updates Telegram still holds (not yet confirmed)."""
@@ -184,6 +200,14 @@ class BotAPIServer:
             }
         if method.lower() == "getupdates":
             return self._get_updates(params)
+        if method == "setWebhook":
+            with self._lock:
+                self.webhook = dict(params)
+            return True
+        if method == "getWebhookInfo":
+            with self._lock:
+                url = str(self.webhook.get("url", ""))
+            return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
         if method in ("sendMessage", "editMessageText", "sendDocument"):
             chat_id = int(params.get("chat_id", 0))
             with self._lock:
