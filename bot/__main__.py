@@ -1,4 +1,5 @@
-"""The command line: ``run``, ``console``, ``letter``, ``diagram``, ``rotate-key``, ``backup``.
+"""The command line: ``run``, ``console``, ``letter``, ``diagram``, ``rotate-key``, ``backup``,
+``check-links``.
 
 The services behind every transport are built by ``bot.assembly``; this module picks the
 transport and runs it.
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.assembly import Delivery, Services, assemble
+from bot.assembly import Delivery, KnowledgeProblem, Services, assemble, effective_knowledge
 from bot.console import (
     ConsoleTransport,
     ConsoleVoice,
@@ -39,6 +40,7 @@ from bot.console import (
 from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.keys import KeyProblem, Sealer, new_key, write_key
+from bot.links import check_all, report, urls_in
 from bot.logs import configure_logging
 from bot.renderer import Renderer
 from bot.settings import Settings, describe_error, sealer_for
@@ -67,7 +69,6 @@ from conversations import (
     deadline,
     default_zone,
     is_country,
-    load_knowledge,
     mermaid,
     resolve_country,
     subdivision_names,
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("WARNING" if quiet else settings.log_level)
     try:
         return _command(command, args, settings)
-    except (KeyProblem, NewerDatabase) as problem:
+    except (KeyProblem, NewerDatabase, KnowledgeProblem) as problem:
         print(f"optout-bot: {problem}", file=sys.stderr)
         return 2
 
@@ -101,8 +102,10 @@ def _command(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_rotate_key(settings))
     if command == "backup":
         return _backup(settings, args.path)
+    if command == "check-links":
+        return _check_links(settings, args.match)
     if command == "letter":
-        return _letter(args)
+        return _letter(args, settings)
     if command == "diagram":
         sys.stdout.write(mermaid())
         return 0
@@ -140,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
         "back up the key file (or OPTOUT_ENCRYPTION_KEY) separately, somewhere else.",
     )
     backup_parser.add_argument("path", type=Path, help="the new file to write")
+    links = sub.add_parser(
+        "check-links",
+        help="request every URL in the knowledge data (with the override) and report",
+        description="HEAD (or GET) every http(s) address in the effective knowledge data, "
+        "following redirects: ok, moved (and where to), broken, unreachable. Exit code 1 "
+        "when any is broken or unreachable.",
+    )
+    links.add_argument("--match", default="", help="only addresses containing this text")
     letter = sub.add_parser(
         "letter",
         help="print a text the bot writes (objection, form text, follow-up, complaint)",
@@ -220,8 +231,8 @@ class _BadArgument(Exception):
     """A ``letter`` argument the chat would not accept either: one line on stderr, exit 2."""
 
 
-def _letter(args: argparse.Namespace) -> int:
-    knowledge = load_knowledge()
+def _letter(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = effective_knowledge(settings)
     renderer = Renderer(knowledge)
     now = datetime.now(UTC)
     try:
@@ -330,6 +341,13 @@ def _sample_timeline(case: Case, knowledge: Knowledge, now: datetime, *, refused
             "authority_report_due_at": authority_report_due(case, knowledge, now),
         }
     )
+
+
+def _check_links(settings: Settings, match: str) -> int:
+    urls = [url for url in urls_in(effective_knowledge(settings)) if match in url]
+    results = asyncio.run(check_all(urls))
+    sys.stdout.write(report(results))
+    return 1 if any(r.verdict in ("broken", "unreachable") for r in results) else 0
 
 
 def _backup(settings: Settings, path: Path) -> int:

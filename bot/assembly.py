@@ -11,9 +11,12 @@ reminder to the inbox. So the graph has no cycle: storage -> sender -> inbox -> 
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
+
+from pydantic import ValidationError
 
 from bot.inbox import FloodGuard, Inbox, utc_now
 from bot.keys import Sealer
@@ -52,7 +55,7 @@ async def assemble(
 ) -> Services:
     """The services behind ``transport``. ``flood`` guards the input; by default the settings'
     limit per person (the console, one person at a terminal, admits every line instead)."""
-    knowledge = load_knowledge()
+    knowledge = effective_knowledge(settings)
     renderer = Renderer(knowledge)
     storage = await Storage.open(settings.database_path, sealer)
     limits = Limits(
@@ -71,6 +74,29 @@ async def assemble(
     )
     scheduler = Scheduler(storage, inbox.handle_reminder, utc_now, retention(settings))
     return Services(knowledge, renderer, storage, sender, inbox, scheduler)
+
+
+class KnowledgeProblem(Exception):
+    """The operator's knowledge override cannot be read or does not validate."""
+
+
+def effective_knowledge(settings: Settings) -> Knowledge:
+    """The shipped knowledge with the operator's override merged over it (validated whole)."""
+    path = settings.knowledge_override
+    try:
+        return load_knowledge(override=path)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise KnowledgeProblem(f"cannot read the knowledge override {path}: {error}") from None
+    except ValidationError as error:
+        if path is None:
+            raise  # the shipped data is checked by the tests: a bug, not the operator's
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5]
+        )
+        more = f" (and {error.error_count() - 5} more)" if error.error_count() > 5 else ""
+        raise KnowledgeProblem(
+            f"the knowledge override {path} does not fit the knowledge data: {problems}{more}"
+        ) from None
 
 
 def mailer_for(settings: Settings) -> Mailer | None:

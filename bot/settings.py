@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     send_per_chat_per_second: float = Field(
         default=1.0, gt=0, le=1.0, description="Messages per second to one chat, after a burst."
     )
+    knowledge_override: Path | None = Field(
+        default=None,
+        description="A TOML file with the knowledge data's schema, merged over the shipped "
+        "facts at start (a fact corrected without a release).",
+    )
     http_listen: str | None = Field(
         default=None,
         description="host:port for /healthz, /readyz and /metrics (e.g. 127.0.0.1:8080); "

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import optout_templates
 import pycountry
@@ -563,9 +563,30 @@ def parse(text: str, catalogs: dict[str, Catalog] | None = None) -> Knowledge:
 
 
 @cache
-def load(path: Path = KNOWLEDGE_FILE, catalogs_dir: Path = CATALOGS_DIR) -> Knowledge:
-    """Read and validate the knowledge file once per process (it ships with the package)."""
-    return parse(path.read_text(encoding="utf-8"), read_catalogs(catalogs_dir))
+def load(
+    path: Path = KNOWLEDGE_FILE, catalogs_dir: Path = CATALOGS_DIR, override: Path | None = None
+) -> Knowledge:
+    """Read and validate the knowledge file once per process (it ships with the package),
+    with an operator's ``override`` file merged over it (``merged``) before validation: a
+    fact can be corrected without a release, and a wrong correction stops the bot at start,
+    not a person mid-way."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if override is not None:
+        data = merged(data, tomllib.loads(override.read_text(encoding="utf-8")))
+    return Knowledge.model_validate(_translated(data, read_catalogs(catalogs_dir)))
+
+
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: tables merged key by key, anything else (a value, a list, a
+    text with its languages) replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        old = out.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) and not _is_text(value):
+            out[key] = merged(old, value)
+        else:
+            out[key] = value
+    return out
 
 
 def catalog_file(catalogs_dir: Path, language: str) -> Path:
