@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.admin import ErrorReports, admin_templates
 from bot.assembly import Delivery, KnowledgeProblem, Services, assemble, effective_knowledge
 from bot.console import (
     ConsoleTransport,
@@ -42,7 +43,7 @@ from bot.ingress import Ingress, retrying
 from bot.keys import KeyProblem, Sealer, new_key, write_key
 from bot.links import check_all, report, urls_in
 from bot.logs import configure_logging
-from bot.renderer import Renderer
+from bot.renderer import TEMPLATES_DIR, Renderer
 from bot.settings import Settings, describe_error, sealer_for
 from bot.storage import NewerDatabase, Storage, backup
 from bot.telegram_adapter import (
@@ -457,7 +458,9 @@ class TelegramBot:
     ingress: Ingress
     http: HttpServer | None = None  # the operator's endpoints, where OPTOUT_HTTP_LISTEN is set
     webhook: tuple[str, str] | None = None  # (url, secret): Telegram posts there, no polling
+    admins: frozenset[int] = frozenset()  # error reports go there
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    reports: ErrorReports | None = None
 
     @property
     def inbox(self) -> Inbox:  # what the handlers hand their work to (telegram_adapter.Shell)
@@ -477,6 +480,14 @@ class TelegramBot:
     async def start(self) -> None:
         """The background work: sending, reminders, the command menus, and the long poll;
         the operator's endpoints first (a port that cannot be had stops the start)."""
+        if self.admins:
+            self.reports = ErrorReports(
+                self.app.bot.send_message,
+                sorted(self.admins),
+                admin_templates(TEMPLATES_DIR),
+                asyncio.get_running_loop(),
+            )
+            logging.getLogger().addHandler(self.reports)
         if self.http is not None:
             await self.http.start()
         if self.webhook is not None:  # listening first: Telegram may post at once
@@ -498,6 +509,9 @@ class TelegramBot:
         self.tasks = []
         if self.http is not None:
             await self.http.stop()
+        if self.reports is not None:
+            logging.getLogger().removeHandler(self.reports)
+            self.reports = None
         await self.app.shutdown()
         await self.storage.close()
 
@@ -567,7 +581,7 @@ async def build_telegram(
         host, port = settings.http_address
         web = operator_app(services.storage, lambda: ingress.reached, hook)
         http = HttpServer(web, host, port)
-    bot = TelegramBot(app, services, ingress, http, webhook)
+    bot = TelegramBot(app, services, ingress, http, webhook, settings.admins)
     install_handlers(app, bot)
     return bot
 

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     send_per_chat_per_second: float = Field(
         default=1.0, gt=0, le=1.0, description="Messages per second to one chat, after a burst."
     )
+    admin_chat_ids: str | None = Field(
+        default=None,
+        description="Comma-separated chat ids of the operators: error reports go there, and "
+        "only they may use /stats and /broadcast.",
+    )
     knowledge_override: Path | None = Field(
         default=None,
         description="A TOML file with the knowledge data's schema, merged over the shipped "
@@ -112,6 +117,22 @@ class Settings(BaseSettings):
         if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
         return value
+
+    @field_validator("admin_chat_ids")
+    @classmethod
+    def _chat_ids(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not all(re.fullmatch(r"-?\d+", part.strip()) for part in value.split(",")):
+            raise ValueError("must be chat ids separated by commas, e.g. 12345,67890")
+        return value
+
+    @property
+    def admins(self) -> frozenset[int]:
+        """``admin_chat_ids`` as numbers."""
+        if self.admin_chat_ids is None:
+            return frozenset()
+        return frozenset(int(part) for part in self.admin_chat_ids.split(","))
 
     @field_validator("webhook_url")
     @classmethod

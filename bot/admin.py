@@ -1,0 +1,97 @@
+"""What the bot tells its operators in Telegram: error reports to the admin chats.
+
+Rules:
+- Only ERROR records, after the privacy filter (``bot.logs``): the logger, our own fixed
+  message and an exception's type and frames -- never its message, an update or locals.
+- Rate-limited, so a failing dependency cannot flood the admins: one report per kind of
+  error (logger and message template) per ``SAME_EVERY``, at most ``PER_HOUR`` in all; what
+  is held back is counted in the next report.
+- Sent straight through the Bot API, not the outbox (they are not a person's messages), and
+  best effort: a report that cannot be sent is dropped with a warning, never an error (which
+  would report itself).
+- The wording is ``templates/admin/`` (English: it is read by the operator, not the public).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.logs import PrivacyFilter
+
+SAME_EVERY = 600.0  # seconds between two reports of the same kind of error
+PER_HOUR = 20
+#: Telegram's limit for one message.
+TEXT_MAX = 4096
+
+Send = Callable[[int, str], Awaitable[object]]
+log = logging.getLogger(__name__)
+
+
+def admin_templates(templates_dir: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir / "admin"),
+        autoescape=False,  # plain text; what it shows is our own wording and counts
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+class ErrorReports(logging.Handler):
+    """A logging handler that reports errors to the admin chats, within limits."""
+
+    def __init__(
+        self,
+        send: Send,
+        chats: Sequence[int],
+        templates: Environment,
+        loop: asyncio.AbstractEventLoop,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(logging.ERROR)
+        self.addFilter(PrivacyFilter())
+        self._send, self._chats, self._loop, self._clock = send, tuple(chats), loop, clock
+        self._template = templates.get_template("error_report.txt.j2")
+        self._last: dict[tuple[str, str], float] = {}
+        self._sent: list[float] = []
+        self._held = 0
+        self._tasks: set[concurrent.futures.Future[None]] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == __name__:
+            return  # never report on our own reporting
+        now = self._clock()
+        kind = (record.name, str(record.msg))
+        self._sent = [t for t in self._sent if now - t < 3600]
+        last = self._last.get(kind)
+        if (last is not None and now - last < SAME_EVERY) or len(self._sent) >= PER_HOUR:
+            self._held += 1
+            return
+        self._last[kind] = now
+        self._sent.append(now)
+        text = self._template.render(
+            at=datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            logger=record.name,
+            message=record.getMessage(),
+            suppressed=self._held,
+        )[:TEXT_MAX]
+        self._held = 0
+        future = asyncio.run_coroutine_threadsafe(self._deliver(text), self._loop)
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, text: str) -> None:
+        for chat in self._chats:
+            try:
+                await self._send(chat, text)
+            except Exception as error:  # noqa: BLE001 - best effort, see the rules
+                log.warning("an error report could not be sent (%s)", type(error).__name__)

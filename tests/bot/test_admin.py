@@ -1,0 +1,137 @@
+"""Error reports to the operators' chats: where it failed, never what a person typed, and never
+a flood."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.admin import PER_HOUR, SAME_EVERY, ErrorReports, admin_templates
+from bot.logs import log_failure
+from bot.renderer import TEMPLATES_DIR
+
+TYPED = "my daughter Lotte, 7, lotte.k@example.org"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sent() -> list[tuple[int, str]]:
+    return []
+
+
+@pytest.fixture
+async def reports(sent: list[tuple[int, str]], clock: Clock) -> AsyncIterator[ErrorReports]:
+    async def send(chat: int, text: str) -> None:
+        sent.append((chat, text))
+
+    handler = ErrorReports(
+        send, [11, 22], admin_templates(TEMPLATES_DIR), asyncio.get_running_loop(), clock
+    )
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+
+
+def fail(text: str) -> None:
+    raise ValueError(text)
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_failure_reaches_every_admin_with_its_place_not_its_message(
+    reports: ErrorReports, sent: list[tuple[int, str]]
+) -> None:
+    try:
+        fail(TYPED)
+    except ValueError as error:
+        log_failure("reminder 17 failed", error)
+    await settle()
+    assert [chat for chat, _ in sent] == [11, 22]
+    text = sent[0][1]
+    assert text.startswith("optout-bot error at ") and "(bot):" in text
+    assert "reminder 17 failed: ValueError at " in text and "in fail" in text
+    assert "test_admin.py" in text
+    assert TYPED not in text and "Lotte" not in text
+
+
+async def test_a_librarys_error_keeps_only_its_template(
+    reports: ErrorReports, sent: list[tuple[int, str]]
+) -> None:
+    """python-telegram-bot logs whole updates: the report holds none of it."""
+    try:
+        fail(TYPED)
+    except ValueError:
+        logging.getLogger("telegram.ext.Application").exception("No error handlers: %s", TYPED)
+    await settle()
+    (_, text), _ = sent
+    assert "No error handlers: %s [details withheld] (ValueError at " in text
+    assert TYPED not in text
+
+
+async def test_the_same_error_is_reported_once_per_ten_minutes_and_counted(
+    reports: ErrorReports, sent: list[tuple[int, str]], clock: Clock
+) -> None:
+    for _ in range(5):
+        logging.getLogger("bot.sender").error("giving up on outbox item %s", 3)
+        clock.now += 60
+    await settle()
+    assert len(sent) == 2  # one report, to two admins
+    clock.now += SAME_EVERY
+    logging.getLogger("bot.sender").error("giving up on outbox item %s", 4)
+    await settle()
+    assert len(sent) == 4
+    assert "(4 similar reports held back since the last one)" in sent[-1][1]
+
+
+async def test_no_more_than_the_hourly_limit(
+    reports: ErrorReports, sent: list[tuple[int, str]], clock: Clock
+) -> None:
+    for number in range(PER_HOUR + 10):
+        logging.getLogger(f"bot.part{number}").error("broken")
+    await settle()
+    assert len(sent) == 2 * PER_HOUR
+    clock.now += 3600
+    logging.getLogger("bot.later").error("broken")
+    await settle()
+    assert len(sent) == 2 * PER_HOUR + 2
+    assert "(10 similar reports held back" in sent[-1][1]
+
+
+async def test_a_report_that_cannot_be_sent_is_dropped_with_a_warning(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def unreachable(chat: int, text: str) -> None:
+        raise ConnectionError
+
+    handler = ErrorReports(
+        unreachable, [11], admin_templates(TEMPLATES_DIR), asyncio.get_running_loop(), clock
+    )
+    logging.getLogger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.WARNING):
+            logging.getLogger("bot.x").error("broken")
+            await settle()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    warnings = [r for r in caplog.records if r.name == "bot.admin"]
+    assert [r.levelno for r in warnings] == [logging.WARNING]
+    assert "could not be sent (ConnectionError)" in warnings[0].getMessage()
