@@ -48,6 +48,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
             "javisst",
         ),
         "hr": ("da", "d", "može", "ok", "okej", "naravno", "svakako", "dogovoreno", "dakako"),
+        "sl": ("da", "ja", "seveda", "velja", "v redu", "okej", "lahko", "prav"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -77,6 +78,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "ro": ("nu", "nu mulțumesc", "nu vreau", "nicidecum", "deloc", "nu e cazul"),
         "nb": ("nei", "nei takk", "neida", "nope", "ikke nå", "slett ikke", "helst ikke"),
         "hr": ("ne", "n", "ne hvala", "nikako", "ipak ne", "neću", "radije ne"),
+        "sl": ("ne", "ne hvala", "ne, hvala", "raje ne", "nikakor", "sploh ne"),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -131,6 +133,7 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
             "nemam ništa za dodati",
             "sljedeće",
         ),
+        "sl": ("preskoči", "preskočim", "naprej", "nič", "nimam", "brez"),
     },
 }
 

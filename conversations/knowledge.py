@@ -62,6 +62,7 @@ LANGUAGES: tuple[str, ...] = (
     "ro",
     "nb",
     "hr",
+    "sl",
 )
 
 #: The languages the bot speaks for people who live under the GDPR (or the UK's, Switzerland's

@@ -118,4 +118,5 @@ def test_each_language_names_itself_where_the_source_says_english(
     that language (as "ab jetzt auf Deutsch"), not English: a catalog that kept "English"
     there (six did) would tell a Dane the bot now writes English."""
     said = renderer.message(Say(message="language_set"), language).plain.lower()
-    assert language_name("en", language).lower() not in said
+    english = language_name("en", language).lower()
+    assert english[: max(len(english) - 2, 4)] not in said  # a stem: "angleščina", "angleščini"

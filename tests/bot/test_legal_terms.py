@@ -74,6 +74,7 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
     "ro": ("art. 21 alin. (1) din RGPD", "opoziție", "situația particulară", "plângere"),
     "nb": ("artikkel 21 nr. 1 i personvernforordningen", "protest", "særlige situasjon", "klage"),
     "hr": ("čl. 21. st. 1. GDPR-a", "prigovor", "posebne situacije", "pritužb"),
+    "sl": ("prvega odstavka 21. člena Splošne uredbe", "ugovor", "posebnim položajem", "pritožb"),
 }
 
 
