@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.admin import ErrorReports, admin_templates
+from bot.admin import Admin, ErrorReports, admin_templates
 from bot.assembly import Delivery, KnowledgeProblem, Services, assemble, effective_knowledge
 from bot.console import (
     ConsoleTransport,
@@ -461,6 +461,7 @@ class TelegramBot:
     admins: frozenset[int] = frozenset()  # error reports go there
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reports: ErrorReports | None = None
+    admin: Admin | None = None  # the admin commands, where admin chats are set
 
     @property
     def inbox(self) -> Inbox:  # what the handlers hand their work to (telegram_adapter.Shell)
@@ -581,7 +582,11 @@ async def build_telegram(
         host, port = settings.http_address
         web = operator_app(services.storage, lambda: ingress.reached, hook)
         http = HttpServer(web, host, port)
-    bot = TelegramBot(app, services, ingress, http, webhook, settings.admins)
+    admin = None
+    if settings.admins:
+        templates = admin_templates(TEMPLATES_DIR)
+        admin = Admin(settings.admins, services.storage, services.knowledge, templates)
+    bot = TelegramBot(app, services, ingress, http, webhook, settings.admins, admin=admin)
     install_handlers(app, bot)
     return bot
 

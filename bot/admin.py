@@ -1,4 +1,4 @@
-"""What the bot tells its operators in Telegram: error reports to the admin chats.
+"""What the bot tells its operators in Telegram: error reports, and the admin commands.
 
 Rules:
 - Only ERROR records, after the privacy filter (``bot.logs``): the logger, our own fixed
@@ -9,6 +9,9 @@ Rules:
 - Sent straight through the Bot API, not the outbox (they are not a person's messages), and
   best effort: a report that cannot be sent is dropped with a warning, never an error (which
   would report itself).
+- Admin commands (``/stats``) answer only the admin chats; anyone else's ``/stats`` goes the
+  normal way and gets the normal "unknown command". ``/stats`` shows anonymous aggregates
+  (``conversations.stats``): counts, small ones hidden.
 - The wording is ``templates/admin/`` (English: it is read by the operator, not the public).
 """
 
@@ -25,6 +28,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.logs import PrivacyFilter
+from bot.storage import Storage
+from conversations import Knowledge
+from conversations.stats import summarize
 
 SAME_EVERY = 600.0  # seconds between two reports of the same kind of error
 PER_HOUR = 20
@@ -95,3 +101,24 @@ class ErrorReports(logging.Handler):
                 await self._send(chat, text)
             except Exception as error:  # noqa: BLE001 - best effort, see the rules
                 log.warning("an error report could not be sent (%s)", type(error).__name__)
+
+
+class Admin:
+    """The admin commands, for ``chats`` only."""
+
+    COMMANDS = ("stats",)
+
+    def __init__(
+        self, chats: frozenset[int], storage: Storage, knowledge: Knowledge, templates: Environment
+    ) -> None:
+        self._chats, self._storage, self._knowledge = chats, storage, knowledge
+        self._templates = templates
+
+    def handles(self, chat_id: int, command: str) -> bool:
+        return chat_id in self._chats and command in self.COMMANDS
+
+    async def answer(self, command: str) -> str:
+        """The command's answer, as plain text."""
+        assert command == "stats"
+        stats = summarize(await self._storage.all_cases(), self._knowledge)
+        return self._templates.get_template("stats.txt.j2").render(stats=stats)[:TEXT_MAX]

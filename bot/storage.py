@@ -464,6 +464,16 @@ class Storage:
     async def schema_version(self) -> int:
         return int(await self._value("PRAGMA user_version") or 0)
 
+    async def all_cases(self) -> list[Case]:
+        """Every stored case (for the operator's anonymous aggregates): read in one query,
+        unsealed off the database's thread, so writers wait only for the read."""
+        rows = await self._rows("SELECT data FROM cases")
+
+        def unseal() -> list[Case]:
+            return [case for row in rows if (case := self._case(row[0])) is not None]
+
+        return await asyncio.to_thread(unseal)
+
     async def outbox_depths(self) -> dict[str, int]:
         """Rows waiting to be delivered, by lane (for the operator's metrics)."""
         rows = await self._rows("SELECT lane, count(*) FROM outbox GROUP BY lane")

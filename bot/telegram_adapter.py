@@ -32,6 +32,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import botapi
+from bot.admin import Admin
 from bot.inbox import Inbox
 from bot.ingress import Ingress, retrying
 from bot.logs import log_failure
@@ -191,6 +192,9 @@ class Shell(Protocol):
     @property
     def ingress(self) -> Ingress: ...
 
+    @property
+    def admin(self) -> Admin | None: ...
+
 
 def build_application(
     token: str, base_url: str, request: BaseRequest | None = None
@@ -223,6 +227,10 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
         with the cosmetic answer to a tap can never cost the tap itself."""
         event = event_from(update)
         chat = update.effective_chat
+        admin = shell.admin
+        if isinstance(event, Command) and chat and admin and admin.handles(chat.id, event.name):
+            await context.bot.send_message(chat.id, await admin.answer(event.name))
+            return
         notice: str | None = None
         try:
             if event is not None and chat is not None:

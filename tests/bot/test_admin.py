@@ -6,12 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.admin import PER_HOUR, SAME_EVERY, ErrorReports, admin_templates
 from bot.logs import log_failure
 from bot.renderer import TEMPLATES_DIR
+from conversations import Knowledge
+from conversations.stats import SMALL, shown, summarize
+from tests.support import START, letter_case
+from tests.support.journey import JOURNEY
+from tests.support.running import running_bot
 
 TYPED = "my daughter Lotte, 7, lotte.k@example.org"
 
@@ -57,8 +64,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+@pytest.mark.usefixtures("reports")
 async def test_a_failure_reaches_every_admin_with_its_place_not_its_message(
-    reports: ErrorReports, sent: list[tuple[int, str]]
+    sent: list[tuple[int, str]],
 ) -> None:
     try:
         fail(TYPED)
@@ -73,9 +81,8 @@ async def test_a_failure_reaches_every_admin_with_its_place_not_its_message(
     assert TYPED not in text and "Lotte" not in text
 
 
-async def test_a_librarys_error_keeps_only_its_template(
-    reports: ErrorReports, sent: list[tuple[int, str]]
-) -> None:
+@pytest.mark.usefixtures("reports")
+async def test_a_librarys_error_keeps_only_its_template(sent: list[tuple[int, str]]) -> None:
     """python-telegram-bot logs whole updates: the report holds none of it."""
     try:
         fail(TYPED)
@@ -87,8 +94,9 @@ async def test_a_librarys_error_keeps_only_its_template(
     assert TYPED not in text
 
 
+@pytest.mark.usefixtures("reports")
 async def test_the_same_error_is_reported_once_per_ten_minutes_and_counted(
-    reports: ErrorReports, sent: list[tuple[int, str]], clock: Clock
+    sent: list[tuple[int, str]], clock: Clock
 ) -> None:
     for _ in range(5):
         logging.getLogger("bot.sender").error("giving up on outbox item %s", 3)
@@ -102,9 +110,8 @@ async def test_the_same_error_is_reported_once_per_ten_minutes_and_counted(
     assert "(4 similar reports held back since the last one)" in sent[-1][1]
 
 
-async def test_no_more_than_the_hourly_limit(
-    reports: ErrorReports, sent: list[tuple[int, str]], clock: Clock
-) -> None:
+@pytest.mark.usefixtures("reports")
+async def test_no_more_than_the_hourly_limit(sent: list[tuple[int, str]], clock: Clock) -> None:
     for number in range(PER_HOUR + 10):
         logging.getLogger(f"bot.part{number}").error("broken")
     await settle()
@@ -119,7 +126,7 @@ async def test_no_more_than_the_hourly_limit(
 async def test_a_report_that_cannot_be_sent_is_dropped_with_a_warning(
     clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def unreachable(chat: int, text: str) -> None:
+    async def unreachable(*_: object) -> None:
         raise ConnectionError
 
     handler = ErrorReports(
@@ -135,3 +142,40 @@ async def test_a_report_that_cannot_be_sent_is_dropped_with_a_warning(
     warnings = [r for r in caplog.records if r.name == "bot.admin"]
     assert [r.levelno for r in warnings] == [logging.WARNING]
     assert "could not be sent (ConnectionError)" in warnings[0].getMessage()
+
+
+async def test_stats_are_anonymous_aggregates_for_admins_only(db_path: Path) -> None:
+    """Six people in Germany and one in France reach their letter: the admin's /stats counts
+    them by step and jurisdiction, hides the count of one, and names nobody; the same /stats
+    from anyone else is the normal unknown command."""
+    admin_chat = 424242
+    async with running_bot(db_path, admin_chat_ids=f"{admin_chat}, 7") as bot:
+        people = [bot.client(chat_id=6_100_000 + n) for n in range(7)]
+        for n, person in enumerate(people):
+            await person.walk(JOURNEY.but(country="France" if n == 6 else "Germany"))
+        assert await people[0].send("/stats") == ["unknown_command", "ask_letter"]
+        admin = bot.client(chat_id=admin_chat)
+        await admin.send("/stats")
+        (answer,) = [c for c in admin.sent() if c.method == "sendMessage"]
+        text = str(answer.params["text"])
+    assert text.startswith("optout-bot: 7 cases stored")
+    assert "7 letters written" in text
+    assert "  eea: 7" in text  # by jurisdiction (the law that applies)
+    assert "  DE: 6" in text and "  FR: <5" in text  # by country
+    assert "  letter: 7" in text
+    assert "Median days from the form to Meta's confirmation: —" in text
+    assert not any(str(p.chat_id) in text for p in people)
+    assert "@" not in text and "parse_mode" not in answer.params  # plain text
+
+
+def test_small_counts_are_hidden_and_the_median_needs_five(knowledge: Knowledge) -> None:
+    day = timedelta(days=1)
+    cases = [letter_case("DE", "de", confirmed_at=START + day * (n + 1)) for n in range(SMALL)] + [
+        letter_case("AT", "de")
+    ]
+    stats = summarize(cases, knowledge)
+    assert stats.confirmed == str(SMALL) and stats.median_days_to_confirmation == "3.0"
+    assert dict(stats.by_jurisdiction) == {"eea": str(SMALL + 1)}
+    assert dict(stats.by_country) == {"DE": str(SMALL), "AT": "<5"}
+    assert summarize(cases[:4], knowledge).median_days_to_confirmation == "—"
+    assert shown(0) == "0" and shown(4) == "<5" and shown(5) == "5"
