@@ -29,8 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.logs import PrivacyFilter
 from bot.storage import Storage
-from conversations import Knowledge
-from conversations.stats import summarize
+from conversations import Knowledge, summarize
 
 SAME_EVERY = 600.0  # seconds between two reports of the same kind of error
 PER_HOUR = 20

@@ -52,6 +52,7 @@ from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
 from conversations.letter import written_in as letter_language
 from conversations.machine import step
+from conversations.stats import Stats, summarize
 from conversations.steps import ask
 from conversations.timekeeping import (
     CODE_LEFT,
@@ -95,6 +96,7 @@ __all__ = [
     "SendEmail",
     "SendEvidence",
     "SendLetter",
+    "Stats",
     "Step",
     "Text",
     "ask",
@@ -123,6 +125,7 @@ __all__ = [
     "resolve_country",
     "step",
     "subdivision_names",
+    "summarize",
     "supported_language",
     "writes_complaint",
 ]
