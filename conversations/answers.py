@@ -49,6 +49,8 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         ),
         "hr": ("da", "d", "može", "ok", "okej", "naravno", "svakako", "dogovoreno", "dakako"),
         "sl": ("da", "ja", "seveda", "velja", "v redu", "okej", "lahko", "prav"),
+        "fi": ("kyllä", "joo", "juu", "jep", "ok", "okei", "selvä", "käy", "sopii"),
+        "sk": ("áno", "hej", "jasné", "ok", "okej", "určite", "súhlasím", "presne tak"),
     },
     "no": {
         "en": ("no", "n", "nope", "nah", "no thanks", "no thank you"),
@@ -79,6 +81,16 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
         "nb": ("nei", "nei takk", "neida", "nope", "ikke nå", "slett ikke", "helst ikke"),
         "hr": ("ne", "n", "ne hvala", "nikako", "ipak ne", "neću", "radije ne"),
         "sl": ("ne", "ne hvala", "ne, hvala", "raje ne", "nikakor", "sploh ne"),
+        "fi": ("ei", "en", "ei kiitos", "eipä", "ei käy", "en halua"),
+        "sk": (
+            "nie",
+            "nie ďakujem",
+            "nechcem",
+            "nesúhlasím",
+            "radšej nie",
+            "to nie",
+            "v žiadnom prípade",
+        ),
     },
     "skip": {
         "en": ("skip", "none", "nothing", "no comment", "pass", "next", "nothing to add"),
@@ -134,6 +146,16 @@ WORDS: dict[Meaning, dict[str, tuple[str, ...]]] = {
             "sljedeće",
         ),
         "sl": ("preskoči", "preskočim", "naprej", "nič", "nimam", "brez"),
+        "fi": (
+            "ohita",
+            "ohitan",
+            "seuraava",
+            "eteenpäin",
+            "ei mitään",
+            "ei lisättävää",
+            "ei muuta",
+        ),
+        "sk": ("preskočiť", "preskoč", "ďalej", "ďalší", "nič", "vynechať", "bez toho"),
     },
 }
 

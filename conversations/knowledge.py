@@ -63,6 +63,8 @@ LANGUAGES: tuple[str, ...] = (
     "nb",
     "hr",
     "sl",
+    "fi",
+    "sk",
 )
 
 #: The languages the bot speaks for people who live under the GDPR (or the UK's, Switzerland's

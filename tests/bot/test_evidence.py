@@ -101,11 +101,17 @@ def test_german_pack_for_berlin(renderer: Renderer) -> None:
     assert "Seite 1/" in text[0]
 
 
-def test_german_signed_complaint_has_the_signature_block(renderer: Renderer) -> None:
-    """Slovakia, in German: place and date, signature, name."""
-    _, text = pack(renderer, letter_case("SK", "de"))
+def test_a_signed_complaint_has_the_signature_block_in_the_authoritys_language(
+    renderer: Renderer,
+) -> None:
+    """Slovakia's authority wants it signed: for a German speaker the complaint is Slovak, and
+    so are the lines to sign (place and date, signature, name); the objection, as sent to Meta,
+    stays German."""
+    name, text = pack(renderer, letter_case("SK", "de"))
     whole = " ".join(text)
-    assert "Eigenhändig unterschrieben: Ort, Datum Unterschrift Name in Druckbuchstaben" in whole
+    assert name == "evidence-pack-sk.pdf"
+    assert "Vlastnoručný podpis: Miesto, dátum Podpis Meno a priezvisko paličkovým písmom" in whole
+    assert "Widerspruch gemäß Art. 21 Abs. 1 DSGVO" in whole
 
 
 def test_french_pack_with_a_screenshot_as_proof(renderer: Renderer) -> None:

@@ -75,6 +75,13 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
     "nb": ("artikkel 21 nr. 1 i personvernforordningen", "protest", "særlige situasjon", "klage"),
     "hr": ("čl. 21. st. 1. GDPR-a", "prigovor", "posebne situacije", "pritužb"),
     "sl": ("prvega odstavka 21. člena Splošne uredbe", "ugovor", "posebnim položajem", "pritožb"),
+    "fi": (
+        "tietosuoja-asetuksen 21 artiklan 1 kohta",
+        "vastustamisoikeu",
+        "erityiseen tilanteeseeni",
+        "valitus",
+    ),
+    "sk": ("čl. 21 ods. 1 GDPR", "namieta", "konkrétnej situácie", "sťažnosť"),
 }
 
 
