@@ -9,9 +9,12 @@ Rules:
 - Sent straight through the Bot API, not the outbox (they are not a person's messages), and
   best effort: a report that cannot be sent is dropped with a warning, never an error (which
   would report itself).
-- Admin commands (``/stats``) answer only the admin chats; anyone else's ``/stats`` goes the
-  normal way and gets the normal "unknown command". ``/stats`` shows anonymous aggregates
-  (``conversations.stats``): counts, small ones hidden.
+- Admin commands (``/stats``, ``/broadcast``) answer only the admin chats; anyone else's goes
+  the normal way and gets the normal "unknown command". ``/stats`` shows anonymous aggregates
+  (``conversations.stats``): counts, small ones hidden. ``/broadcast`` shows whom a message
+  would reach before anything is sent; it goes to the people who turned on change alerts, as
+  the operator wrote it (escaped, no markup), in the outbox's lowest lane, with the button
+  that turns the alerts off.
 - The wording is ``templates/admin/`` (English: it is read by the operator, not the public).
 """
 
@@ -22,6 +25,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.logs import PrivacyFilter
 from bot.storage import Storage
-from conversations import Knowledge, summarize
+from conversations import LANGUAGES, Button, Knowledge, Say, summarize
 
 SAME_EVERY = 600.0  # seconds between two reports of the same kind of error
 PER_HOUR = 20
@@ -102,22 +106,61 @@ class ErrorReports(logging.Handler):
                 log.warning("an error report could not be sent (%s)", type(error).__name__)
 
 
+@dataclass(frozen=True)
+class _Draft:
+    language: str  # a language code, or "all"
+    text: str
+
+
 class Admin:
     """The admin commands, for ``chats`` only."""
 
-    COMMANDS = ("stats",)
+    COMMANDS = ("stats", "broadcast")
 
     def __init__(
         self, chats: frozenset[int], storage: Storage, knowledge: Knowledge, templates: Environment
     ) -> None:
         self._chats, self._storage, self._knowledge = chats, storage, knowledge
         self._templates = templates
+        self._drafts: dict[int, _Draft] = {}  # per admin chat: the broadcast shown, not sent
 
     def handles(self, chat_id: int, command: str) -> bool:
         return chat_id in self._chats and command in self.COMMANDS
 
-    async def answer(self, command: str) -> str:
+    async def answer(self, chat_id: int, command: str, args: str = "") -> str:
         """The command's answer, as plain text."""
-        assert command == "stats"
+        if command == "broadcast":
+            return (await self._broadcast(chat_id, args.strip()))[:TEXT_MAX]
         stats = summarize(await self._storage.all_cases(), self._knowledge)
-        return self._templates.get_template("stats.txt.j2").render(stats=stats)[:TEXT_MAX]
+        return self._render("stats.txt.j2", stats=stats)
+
+    async def _broadcast(self, chat_id: int, args: str) -> str:
+        if args in ("send", "cancel"):
+            draft = self._drafts.pop(chat_id, None)
+            if draft is None or args == "cancel":
+                queued = None if draft is None else 0
+                return self._render("broadcast_done.txt.j2", queued=queued, cancelled=bool(draft))
+            chats = await self._audience(draft.language)
+            say = Say(
+                message="broadcast",
+                context={"text": draft.text},
+                buttons=((Button(label="alerts.off", data="command:alerts_off"),),),
+                urgency="broadcast",
+            )
+            queued = await self._storage.broadcast(chats, say)
+            return self._render("broadcast_done.txt.j2", queued=queued, cancelled=False)
+        language, _, text = args.partition(" ")
+        if language != "all" and language not in LANGUAGES or not text.strip():
+            return self._render("broadcast_usage.txt.j2", languages=", ".join(LANGUAGES))
+        self._drafts[chat_id] = _Draft(language, text.strip())
+        count = len(await self._audience(language))
+        return self._render(
+            "broadcast_preview.txt.j2", count=count, language=language, text=text.strip()
+        )
+
+    async def _audience(self, language: str) -> list[tuple[int, str]]:
+        audience = await self._storage.alert_audience()
+        return [(c, lang) for c, lang in audience if language in ("all", lang)]
+
+    def _render(self, name: str, **context: object) -> str:
+        return self._templates.get_template(name).render(**context)[:TEXT_MAX]

@@ -5,7 +5,8 @@ Rules:
   another: a letter is its chat message and then its ``.txt`` document, two deliveries.
 - The lane says who carries it: ``chat`` (Telegram, rate-limited) or ``mail`` (SMTP).
 - The priority orders waiting chats: a person waiting for a reply first, then the code
-  countdown, then check-ins. Within one chat nothing is ever reordered.
+  countdown, then check-ins, then the operator's broadcasts. Within one chat nothing is ever
+  reordered.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from conversations import MESSAGE_KINDS, Effect
 Lane = Literal["chat", "mail"]
 
 #: An outbox row's priority per urgency: lower is sent first.
-PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2}
+PRIORITY = {"reply": 0, "countdown": 1, "checkin": 2, "broadcast": 3}
 
 #: Reminder keys the sender leaves for the inbox, due at once: how an e-mail copy ended. The
 #: inbox hands them to the brain as ``MailReport`` events (they never reach it as reminders).

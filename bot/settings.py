@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     admin_chat_ids: str | None = Field(
         default=None,
         description="Comma-separated chat ids of the operators: error reports go there, and "
-        "only they may use /stats.",
+        "only they may use /stats and /broadcast.",
     )
     knowledge_override: Path | None = Field(
         default=None,

@@ -485,6 +485,30 @@ class Storage:
         data = await self._value("SELECT data FROM cases WHERE chat_id = ?", (chat_id,))
         return self._case(data)
 
+    async def alert_audience(self) -> list[tuple[int, str]]:
+        """(chat, language) of everyone who asked to be told when something changes."""
+        rows = await self._rows("SELECT chat_id, data FROM cases WHERE alerts = 1 ORDER BY chat_id")
+
+        def unseal() -> list[tuple[int, str]]:
+            out = []
+            for chat, data in rows:
+                case = self._case(data)
+                out.append((int(chat), (case.language if case else None) or "en"))
+            return out
+
+        return await asyncio.to_thread(unseal)
+
+    async def broadcast(self, chats: list[tuple[int, str]], effect: Effect) -> int:
+        """Queue one message for many chats in one transaction (the operator's broadcast)."""
+        now, rows = datetime.now(UTC).isoformat(), plan([effect])
+        statements = [
+            st for chat, language in chats for st in self._queue(chat, language, rows, now)
+        ]
+        await self._run(statements)
+        if statements:
+            self.queued.set()
+        return len(chats)
+
     async def alert_chats(self) -> list[int]:
         """The chats that asked to be told when something changes (the operator's broadcast)."""
         rows = await self._rows("SELECT chat_id FROM cases WHERE alerts = 1 ORDER BY chat_id", ())

@@ -229,7 +229,8 @@ def install_handlers(application: Application[Any, Any, Any, Any, Any, Any], she
         chat = update.effective_chat
         admin = shell.admin
         if isinstance(event, Command) and chat and admin and admin.handles(chat.id, event.name):
-            await context.bot.send_message(chat.id, await admin.answer(event.name))
+            reply = await admin.answer(chat.id, event.name, event.args)
+            await context.bot.send_message(chat.id, reply)
             return
         notice: str | None = None
         try:

@@ -36,7 +36,8 @@ def press(
 
 #: Delivery order when messages queue up: a person waiting for a reply first, then the code
 #: countdown, then check-ins.
-Urgency = Literal["reply", "countdown", "checkin"]
+#: How soon a message must go: a reply first, then the countdown, check-ins, broadcasts.
+Urgency = Literal["reply", "countdown", "checkin", "broadcast"]
 
 
 class Say(BaseModel):

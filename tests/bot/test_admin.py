@@ -14,7 +14,7 @@ import pytest
 from bot.admin import PER_HOUR, SAME_EVERY, ErrorReports, admin_templates
 from bot.logs import log_failure
 from bot.renderer import TEMPLATES_DIR
-from conversations import Knowledge
+from conversations import Button, Knowledge
 from conversations.stats import SMALL, shown, summarize
 from tests.support import START, letter_case
 from tests.support.journey import JOURNEY
@@ -179,3 +179,53 @@ def test_small_counts_are_hidden_and_the_median_needs_five(knowledge: Knowledge)
     assert dict(stats.by_country) == {"DE": str(SMALL), "AT": "<5"}
     assert summarize(cases[:4], knowledge).median_days_to_confirmation == "—"
     assert shown(0) == "0" and shown(4) == "<5" and shown(5) == "5"
+
+
+async def test_broadcast_reaches_only_those_who_asked_in_the_language_chosen(
+    db_path: Path,
+) -> None:
+    """Three people: two turned on change alerts (German, English), one did not. The admin's
+    /broadcast de shows whom it would reach, sends nothing until "/broadcast send", then only
+    the German subscriber gets it -- escaped as written, with the German button that turns
+    the alerts off, which works. Anyone else's /broadcast is an unknown command."""
+    admin_chat = 515151
+    async with running_bot(db_path, admin_chat_ids=str(admin_chat)) as bot:
+        german, english, silent = (bot.client(chat_id=6_200_000 + n) for n in range(3))
+        for person, language in ((german, "de"), (english, "en"), (silent, "de")):
+            person.language = language
+            await person.walk(JOURNEY.until("email"))
+        for person in (german, english):
+            await person.send("/settings")
+            await person.tap("command:alerts_on")
+        assert await german.send("/broadcast de Hallo") == ["unknown_command", "ask_email"]
+        before = {p.chat_id: len(p.sent()) for p in (german, english, silent)}
+        admin = bot.client(chat_id=admin_chat)
+
+        def last_answer() -> str:
+            return str([c for c in admin.sent() if c.method == "sendMessage"][-1].params["text"])
+
+        await admin.send("/broadcast")
+        assert last_answer().startswith("/broadcast LANGUAGE TEXT")
+        text = "Meta hat das Formular geändert: <b>neu</b> & {{ 7*7 }}"
+        await admin.send(f"/broadcast de {text}")
+        assert last_answer().startswith("This would go to 1 person (language de):")
+        await bot.services.sender.flush()
+        assert len(german.sent()) == before[german.chat_id]  # nothing yet
+        await admin.send("/broadcast send")
+        assert last_answer().startswith("Queued for 1 person")
+        await bot.services.sender.flush()
+        (got,) = german.sent()[before[german.chat_id] :]
+        assert (
+            got.params["text"]
+            == "Meta hat das Formular geändert: &lt;b&gt;neu&lt;/b&gt; &amp; {{ 7*7 }}"
+        )
+        labels = [b["text"] for row in got.params["reply_markup"]["inline_keyboard"] for b in row]
+        off = Button(label="alerts.off", data="command:alerts_off")
+        ((german_label,),) = bot.services.renderer.buttons(((off,),), "de")
+        assert labels == [german_label.text] and german_label.text != "Stop the change alerts"
+        assert len(english.sent()) == before[english.chat_id]
+        assert len(silent.sent()) == before[silent.chat_id]
+        await admin.send("/broadcast send")
+        assert last_answer().startswith("Nothing to send")
+        await german.tap("command:alerts_off")
+        assert await bot.storage.alert_chats() == [english.chat_id]

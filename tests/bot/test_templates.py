@@ -101,6 +101,7 @@ def every_say(k: Knowledge, country: str, language: str) -> list[Say]:
     path = "/data/documents/evidence-pack-en.pdf"
     says.append(Say(message="console_saved", context={"kept": True, "path": path}))
     says.append(Say(message="own_words_confirm", context={"words": HOSTILE}))
+    says.append(Say(message="broadcast", context={"text": HOSTILE}))  # the operator's (bot/admin)
     says += [Say(message="country_unknown", context={"suggestions": s}) for s in ([], ["DE", "AT"])]
     says.append(Say(message="own_words_too_long", context={"length": 2000, "limit": 1500}))
     says.append(Say(message="proof_too_long", context={"length": 5000, "limit": 4000}))
