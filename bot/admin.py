@@ -33,7 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.logs import PrivacyFilter
 from bot.storage import Storage
-from conversations import LANGUAGES, Button, Knowledge, Say, summarize
+from conversations import LANGUAGES, Button, Knowledge, Say, shown, summarize
 
 SAME_EVERY = 600.0  # seconds between two reports of the same kind of error
 PER_HOUR = 20
@@ -132,7 +132,8 @@ class Admin:
         if command == "broadcast":
             return (await self._broadcast(chat_id, args.strip()))[:TEXT_MAX]
         stats = summarize(await self._storage.all_cases(), self._knowledge)
-        return self._render("stats.txt.j2", stats=stats)
+        campaigns = [(name, shown(n)) for name, n in await self._storage.campaigns()]
+        return self._render("stats.txt.j2", stats=stats, campaigns=campaigns)
 
     async def _broadcast(self, chat_id: int, args: str) -> str:
         if args in ("send", "cancel"):
@@ -150,7 +151,7 @@ class Admin:
             queued = await self._storage.broadcast(chats, say)
             return self._render("broadcast_done.txt.j2", queued=queued, cancelled=False)
         language, _, text = args.partition(" ")
-        if language != "all" and language not in LANGUAGES or not text.strip():
+        if (language != "all" and language not in LANGUAGES) or not text.strip():
             return self._render("broadcast_usage.txt.j2", languages=", ".join(LANGUAGES))
         self._drafts[chat_id] = _Draft(language, text.strip())
         count = len(await self._audience(language))

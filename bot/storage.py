@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 
 from bot.delivery import Delivery, plan
 from bot.keys import Sealer
-from conversations import Cancel, Case, Effect, Forget, Schedule, Step
+from conversations import Cancel, Case, Effect, Forget, Schedule, Step, Tally
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -93,6 +93,8 @@ MIGRATIONS: tuple[str, ...] = (
     # Change alerts: who asked to be told when Meta's forms or their country's rules change,
     # readable without opening every case (a yes/no next to the chat id, nothing more).
     "ALTER TABLE cases ADD COLUMN alerts INTEGER NOT NULL DEFAULT 0",
+    # Campaign links: how many starts each payload brought (a number, no chat id beside it).
+    "CREATE TABLE campaigns (name TEXT PRIMARY KEY, starts INTEGER NOT NULL)",
 )
 #: The schema version from which case and message rows are sealed.
 SEALED_FROM = 3
@@ -474,6 +476,11 @@ class Storage:
 
         return await asyncio.to_thread(unseal)
 
+    async def campaigns(self) -> list[tuple[str, int]]:
+        """Starts per campaign link, most first."""
+        rows = await self._rows("SELECT name, starts FROM campaigns ORDER BY starts DESC, name")
+        return [(str(name), int(starts)) for name, starts in rows]
+
     async def outbox_depths(self) -> dict[str, int]:
         """Rows waiting to be delivered, by lane (for the operator's metrics)."""
         rows = await self._rows("SELECT lane, count(*) FROM outbox GROUP BY lane")
@@ -571,6 +578,14 @@ class Storage:
                     ("DELETE FROM reminders WHERE chat_id = ? AND key = ?", (chat, key))
                     for key in effect.keys
                 ]
+            elif isinstance(effect, Tally):
+                batch.append(
+                    (
+                        "INSERT INTO campaigns (name, starts) VALUES (?, 1) "
+                        "ON CONFLICT (name) DO UPDATE SET starts = starts + 1",
+                        (effect.campaign,),
+                    )
+                )
         rows = plan(effects)
         batch += self._queue(chat, case.language or "en", rows, now)
         ids = await self._run(batch)

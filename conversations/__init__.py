@@ -34,6 +34,7 @@ from conversations.effects import (
     SendEmail,
     SendEvidence,
     SendLetter,
+    Tally,
 )
 from conversations.events import Command, Edited, Event, MailReport, Media, Press, Reminder, Text
 from conversations.knowledge import (
@@ -52,7 +53,7 @@ from conversations.letter import context as letter_context
 from conversations.letter import template_names as letter_templates
 from conversations.letter import written_in as letter_language
 from conversations.machine import step
-from conversations.stats import Stats, summarize
+from conversations.stats import Stats, shown, summarize
 from conversations.steps import ask
 from conversations.timekeeping import (
     CODE_LEFT,
@@ -98,6 +99,7 @@ __all__ = [
     "SendLetter",
     "Stats",
     "Step",
+    "Tally",
     "Text",
     "ask",
     "authority_report_due",
@@ -123,6 +125,7 @@ __all__ = [
     "normalize",
     "parsed_catalog",
     "resolve_country",
+    "shown",
     "step",
     "subdivision_names",
     "summarize",

@@ -156,6 +156,15 @@ class Forget(BaseModel):
     chat_id: int
 
 
+class Tally(BaseModel):
+    """Count one more start from a campaign link (a number per campaign, nobody's name)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["tally"] = "tally"
+    campaign: str
+
+
 Effect = Annotated[
     Say
     | SendLetter
@@ -167,7 +176,8 @@ Effect = Annotated[
     | DeleteMessage
     | Schedule
     | Cancel
-    | Forget,
+    | Forget
+    | Tally,
     Field(discriminator="kind"),
 ]
 

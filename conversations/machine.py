@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from conversations import answers, views
+from conversations import answers, campaign, views
 from conversations.case import Case, Step
 from conversations.checks import looks_like_code
 from conversations.contract import Context, Move, Policy, Rejected, Stay, stale
@@ -29,6 +29,7 @@ from conversations.effects import (
     Say,
     SendData,
     SendEvidence,
+    Tally,
 )
 from conversations.events import (
     Command,
@@ -184,6 +185,10 @@ def _answers_erase(event: Event) -> bool:
 
 def _dispatch(case: Case, event: Event, ctx: Context) -> Outcome:
     spec = STEPS[case.step]
+    if isinstance(event, Command) and event.name.lower() == "start" and case.step is Step.NEW:
+        started = campaign.parse(event.args) if event.args else None
+        if started is not None:
+            return _campaign_start(case, started, ctx)
     if isinstance(event, Command):
         return _on_command(case, event.name.lower(), ctx)
     if isinstance(event, MailReport):  # whatever the step: say how the e-mail copy went
@@ -288,6 +293,27 @@ def _start(case: Case, ctx: Context) -> Outcome:
     if not any(value not in (None, (), False) for value in case.answers().values()):
         return case, [*ask(case, ctx.knowledge)]  # nothing answered yet: nothing to come back to
     return case, [Say(message="welcome_back"), *ask(case, ctx.knowledge)]
+
+
+def _campaign_start(case: Case, started: campaign.Campaign, ctx: Context) -> Outcome:
+    """/start from a campaign link: counted; its language taken; its platform and country
+    given as the answers a person would give (the same steps, checks and messages), and only
+    the welcome and what follows the last of them said."""
+    if started.language is not None:
+        case = case.model_copy(update={"language": started.language})
+    case, effects = _apply(case, Trigger.START, ctx)
+    welcome = [e for e in effects if isinstance(e, Say) and e.message == "welcome"]
+    for answer in (
+        f"platforms:{started.platforms}" if started.platforms else None,
+        f"country:{started.country}" if started.country else None,
+    ):
+        if answer is None or answer.partition(":")[0] != case.step.value:
+            continue
+        try:
+            case, effects = _on_press(case, answer, ctx)
+        except Rejected:
+            break  # not an answer this question takes: the person answers it
+    return case, [Tally(campaign=started.name), *welcome, *(e for e in effects if e not in welcome)]
 
 
 def _protect(case: Case, ctx: Context) -> Outcome:

@@ -229,3 +229,26 @@ async def test_broadcast_reaches_only_those_who_asked_in_the_language_chosen(
         assert last_answer().startswith("Nothing to send")
         await german.tap("command:alerts_off")
         assert await bot.storage.alert_chats() == [english.chat_id]
+
+
+async def test_campaign_links_prefill_and_are_counted_anonymously(db_path: Path) -> None:
+    """t.me/<bot>?start=de-AT-instagram reaches the bot as "/start de-AT-instagram": the
+    person chats in German, Instagram and Austria are answered, the e-mail is asked; the
+    campaign's count is all that is stored about the link, and /stats shows it (small: <5)."""
+    admin_chat = 616161
+    async with running_bot(db_path, admin_chat_ids=str(admin_chat)) as bot:
+        person = bot.client(chat_id=6_300_001)
+        assert await person.send("/start de-AT-instagram") == [
+            "welcome",
+            "country_set",
+            "ask_email",
+        ]
+        case = await bot.case(person.chat_id)
+        assert case is not None and (case.language, case.country) == ("de", "AT")
+        assert await bot.storage.campaigns() == [("de-AT-instagram", 1)]
+        await bot.client(chat_id=6_300_002).send("/start not a payload!")
+        assert await bot.storage.campaigns() == [("de-AT-instagram", 1)]
+        admin = bot.client(chat_id=admin_chat)
+        await admin.send("/stats")
+        text = str([c for c in admin.sent() if c.method == "sendMessage"][-1].params["text"])
+    assert "Starts from campaign links" in text and "  de-AT-instagram: <5" in text
