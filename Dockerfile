@@ -1,17 +1,23 @@
 # optout-bot: a normal (non-editable) install of the package -- its templates and catalogs are
-# package data -- run as a non-root user, with the SQLite database on a volume.
+# package data -- with every dependency pinned and hashed from requirements.lock (the same
+# pins scripts/install uses), run as a non-root user, the database and its key on volumes.
 FROM python:3.11-slim
 
 WORKDIR /app
+# The dependencies in their own layer: rebuilt only when the lock changes.
+COPY requirements.lock ./
+RUN python -m pip install --no-cache-dir --require-hashes -r requirements.lock
+
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY conversations ./conversations
 COPY templates ./templates
-RUN python -m pip install --no-cache-dir . \
+RUN python -m pip install --no-cache-dir --no-deps . \
     && useradd --create-home --uid 10001 optout \
     && mkdir -p /data /keys && chown optout:optout /data /keys && chmod 700 /keys
 
 USER optout
+WORKDIR /home/optout
 # The database and its encryption key live on separate volumes: back them up separately.
 ENV OPTOUT_DATABASE_PATH=/data/optout-bot.sqlite3 \
     OPTOUT_KEY_FILE=/keys/optout-bot.key \
